@@ -1,0 +1,201 @@
+"""Settings shared by every environment.
+
+The environment is read here, once, and nowhere else. Every variable the
+project reads is listed in ``ENV_DEFAULTS`` with its default, so the README's
+configuration table and ``.env.example`` can be checked against one place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+# name -> (type, default). A default of None means "must be set" where a
+# setting module demands it (production does, for SECRET_KEY and HASH_KEY).
+ENV_DEFAULTS: dict[str, tuple[type, object]] = {
+    "DEBUG": (bool, False),
+    "SECRET_KEY": (str, None),
+    "HASH_KEY": (str, None),
+    "ALLOWED_HOSTS": (list, ["127.0.0.1", "localhost"]),
+    "CSRF_TRUSTED_ORIGINS": (list, []),
+    "DATABASE_URL": (str, f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    "REDIS_URL": (str, ""),
+    "EMAIL_URL": (str, "consolemail://"),
+    "DEFAULT_FROM_EMAIL": (str, "Personvern <personvern@example.no>"),
+    "PRIVACY_OFFICER_EMAIL": (str, "personvern@example.no"),
+    "SITE_URL": (str, "http://127.0.0.1:8000"),
+    "PRIVATE_MEDIA_ROOT": (str, str(VAR_DIR / "private")),
+    "STATIC_ROOT": (str, str(BASE_DIR / "staticfiles")),
+    "CELERY_FILESYSTEM_DIR": (str, str(VAR_DIR / "celery")),
+    "LOG_LEVEL": (str, "INFO"),
+    "SECURE_SSL_REDIRECT": (bool, True),
+    # Test harness only: where the real worker started by the tests writes its mail.
+    "TEST_WORKER_MAIL_DIR": (str, str(VAR_DIR / "test-mail")),
+}
+
+env = environ.Env(**ENV_DEFAULTS)
+environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env("DEBUG")
+SECRET_KEY = env("SECRET_KEY")
+# Key for the keyed hashes that must outlive a person's erasure (suppression
+# list, erasure journal). Kept apart from SECRET_KEY so rotating one does not
+# silently invalidate the other.
+HASH_KEY = env("HASH_KEY")
+ALLOWED_HOSTS = env("ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
+SITE_URL = env("SITE_URL").rstrip("/")
+PRIVACY_OFFICER_EMAIL = env("PRIVACY_OFFICER_EMAIL")
+
+DJANGO_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+]
+THIRD_PARTY_APPS = [
+    "django_celery_beat",
+    "crispy_forms",
+    "crispy_bootstrap5",
+]
+LOCAL_APPS = [
+    "core",
+    "subjects",
+    "consent",
+    "requests_dsar",
+    "retention",
+]
+INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = 60
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # WAL lets the web process read while the Celery worker writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000;",
+        "transaction_mode": "IMMEDIATE",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "nb"
+LANGUAGES = [("nb", _("Norwegian Bokmål")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Oslo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env("STATIC_ROOT")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Job applicants' documents: outside any served folder, reached only through
+# a staff-only view (subjects.views.application_document).
+PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT")
+
+vars().update(env.email_url("EMAIL_URL"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# Celery. With REDIS_URL: Redis as broker. Without: kombu's filesystem
+# transport, which needs no server yet runs a real worker and beat locally.
+CELERY_FILESYSTEM_DIR = Path(env("CELERY_FILESYSTEM_DIR"))
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+else:
+    CELERY_BROKER_URL = "filesystem://"
+    _queue_dir = CELERY_FILESYSTEM_DIR / "queue"
+    _queue_dir.mkdir(parents=True, exist_ok=True)
+    (CELERY_FILESYSTEM_DIR / "processed").mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "processed_folder": str(CELERY_FILESYSTEM_DIR / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
+}
+
+LOGIN_URL = "admin:login"
+
+# Periodic tasks, declared here and created in django-celery-beat's tables
+# after migrate (core.schedules); staff change them in the admin afterwards.
+PERIODIC_TASKS: dict[str, dict[str, object]] = {
+    "worker heartbeat": {
+        "task": "core.tasks.heartbeat",
+        "every_seconds": 60,
+        "description": "Shows in /healthz that the worker and beat are alive.",
+    },
+}

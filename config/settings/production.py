@@ -1,0 +1,27 @@
+"""Production: refuses to start with DEBUG on or without real secrets."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import DEBUG, HASH_KEY, SECRET_KEY, env
+
+_WEAK_KEYS = {"", "change-me", "changeme", "secret"}
+
+if DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off in production.")
+if not SECRET_KEY or SECRET_KEY in _WEAK_KEYS or len(SECRET_KEY) < 32:
+    raise ImproperlyConfigured("SECRET_KEY must be set to a random value of 32 characters or more.")
+if not HASH_KEY or HASH_KEY in _WEAK_KEYS or len(HASH_KEY) < 32 or HASH_KEY == SECRET_KEY:
+    raise ImproperlyConfigured(
+        "HASH_KEY must be set to a random value of 32 characters or more, unlike SECRET_KEY."
+    )
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_REFERRER_POLICY = "same-origin"

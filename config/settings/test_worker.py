@@ -1,0 +1,11 @@
+"""The real Celery worker that tests start (tests/conftest.py): test settings, but tasks
+really go through the broker, and email lands in files the test can read."""
+
+from __future__ import annotations
+
+from .base import env
+from .test import *  # noqa: F403
+
+CELERY_TASK_ALWAYS_EAGER = False
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = env("TEST_WORKER_MAIL_DIR")

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from core.views import healthz
+
+admin.site.site_header = _("Personvern")
+admin.site.site_title = _("Personvern")
+admin.site.index_title = _("Personal data management")
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("register/", include("subjects.urls")),
+    path("", include("core.urls")),
+]

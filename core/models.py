@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .errors import ApplicationError
+
+
+class AppendOnlyError(ApplicationError):
+    pass
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    # Security (Art. 32): the trail must not be rewritable through the ORM.
+    def update(self, **kwargs: object) -> int:
+        raise AppendOnlyError(_("Audit events cannot be changed."))
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(_("Audit events cannot be deleted."))
+
+
+class AuditEvent(models.Model):
+    """Who did what to which record, and when. Never the values themselves.
+
+    The target is stored as type and id, not as a foreign key, so the event
+    outlives the deletion of what it describes (an erased contact's trail
+    remains, without the person in it).
+    """
+
+    class ActorKind(models.TextChoices):
+        STAFF = "staff", _("Staff member")
+        API_CLIENT = "api_client", _("API client")
+        SUBJECT = "subject", _("The person themselves")
+        SYSTEM = "system", _("Scheduled job or command")
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor_kind = models.CharField(_("actor kind"), max_length=16, choices=ActorKind.choices)
+    # A user's primary key, an API client's id or a job's name; never a name or email.
+    actor_id = models.CharField(_("actor"), max_length=100, blank=True)
+    action = models.CharField(_("action"), max_length=64)
+    target_type = models.CharField(_("record type"), max_length=100, blank=True)
+    target_id = models.CharField(_("record id"), max_length=64, blank=True)
+    changed_fields = models.JSONField(_("changed fields"), default=list, blank=True)
+    ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [
+            # The contact page and the access report look events up by record.
+            models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type}#{self.target_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(_("Audit events cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(_("Audit events cannot be deleted."))
+
+
+class WorkerHeartbeat(models.Model):
+    """Last time a Celery worker ran the heartbeat task; read by /healthz."""
+
+    name = models.CharField(max_length=50, unique=True)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return self.name

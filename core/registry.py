@@ -1,0 +1,195 @@
+"""The registry of personal data.
+
+Each app declares, in its ``personal_data.py``, every model it has and which of
+its fields hold personal data, and for those: the data category, purposes,
+source, recipients, the event retention is measured from, and how to find,
+export, rectify, erase and anonymise one person's rows. This one registry then
+drives the contact page, the access report (Art. 15), erasure (Art. 17),
+retention sweeps (Art. 5(1)(e)) and the records of processing (Art. 30).
+
+A system check (core.checks) fails while any field of any project model is
+neither declared personal nor marked as not personal, so a new field cannot be
+forgotten by any of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from django.db import models
+from django.db.models import Q, QuerySet
+
+from .validators import normalise_email
+
+
+class Erasure(StrEnum):
+    """What erasure of a subject does to a row of this model."""
+
+    DELETE = "delete"
+    ANONYMISE = "anonymise"  # keep the row for statistics, without the person
+
+
+class AlreadyRegistered(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """The declaration of one model.
+
+    ``subject_email_path`` is the ORM path from a row to the email address of
+    the person it is about (``"email"``, ``"contact__email"``); None when rows
+    cannot be tied to a person by email (then only retention reaches them).
+    ``anonymise`` maps each personal field to its replacement (a value, or a
+    callable taking the row's pk) for ``Erasure.ANONYMISE``.
+    """
+
+    model: type[models.Model]
+    category: str
+    description: str
+    personal_fields: tuple[str, ...]
+    not_personal_fields: tuple[str, ...] = ()
+    subject_email_path: str | None = None
+    purposes: tuple[str, ...] = ()
+    source: str = ""
+    recipients: tuple[str, ...] = ()
+    retention_anchor: str | None = None
+    retention_note: str = ""
+    erasure: Erasure = Erasure.DELETE
+    anonymise: Mapping[str, Any] = field(default_factory=dict)
+    rectifiable_fields: tuple[str, ...] = ()
+    # Fields the person gave us themselves (Art. 20 portability).
+    provided_by_subject: tuple[str, ...] = ()
+    export_fields: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label_lower
+
+    @property
+    def holds_personal_data(self) -> bool:
+        return bool(self.personal_fields)
+
+    def fields_to_export(self) -> tuple[str, ...]:
+        return ("pk", *(self.export_fields or self.personal_fields))
+
+    def subject_filter(self, emails: Iterable[str]) -> Q:
+        if self.subject_email_path is None:
+            return Q(pk__in=[])
+        normalised = sorted({normalise_email(e) for e in emails})
+        return Q(**{f"{self.subject_email_path}__in": normalised})
+
+    def rows_for(self, emails: Iterable[str]) -> QuerySet:
+        return self.model._default_manager.filter(self.subject_filter(emails))
+
+    def export(self, emails: Iterable[str]) -> list[dict[str, Any]]:
+        """One query: the person's rows as plain values."""
+        return list(self.rows_for(emails).order_by("pk").values(*self.fields_to_export()))
+
+    def anonymise_queryset(self, queryset: QuerySet) -> int:
+        """Replace every personal field in one set-based statement per call."""
+        static = {k: v for k, v in self.anonymise.items() if not callable(v)}
+        per_row = {k: v for k, v in self.anonymise.items() if callable(v)}
+        if not per_row:
+            return queryset.update(**static)
+        # Replacements that depend on the row (unique placeholders) need the pk.
+        count = 0
+        for pk in queryset.values_list("pk", flat=True).iterator():
+            values = {**static, **{k: fn(pk) for k, fn in per_row.items()}}
+            count += self.model._default_manager.filter(pk=pk).update(**values)
+        return count
+
+    def erase_queryset(self, queryset: QuerySet) -> int:
+        if self.erasure is Erasure.ANONYMISE:
+            return self.anonymise_queryset(queryset)
+        deleted, _ = queryset.delete()
+        return deleted
+
+
+class PersonalDataRegistry:
+    def __init__(self) -> None:
+        self._by_model: dict[type[models.Model], PersonalData] = {}
+
+    def register(self, declaration: PersonalData) -> PersonalData:
+        if declaration.model in self._by_model:
+            raise AlreadyRegistered(declaration.label)
+        self._by_model[declaration.model] = declaration
+        return declaration
+
+    def register_not_personal(self, model: type[models.Model], *, reason: str) -> PersonalData:
+        """A model that holds no personal data at all; ``reason`` says why."""
+        names = tuple(f.name for f in _declarable_fields(model))
+        return self.register(
+            PersonalData(
+                model=model,
+                category="",
+                description=reason,
+                personal_fields=(),
+                not_personal_fields=names,
+            )
+        )
+
+    def unregister(self, model: type[models.Model]) -> None:
+        self._by_model.pop(model, None)
+
+    def get(self, model: type[models.Model]) -> PersonalData | None:
+        return self._by_model.get(model)
+
+    def declarations(self) -> list[PersonalData]:
+        return sorted(self._by_model.values(), key=lambda d: d.label)
+
+    def personal(self) -> list[PersonalData]:
+        return [d for d in self.declarations() if d.holds_personal_data]
+
+    def by_category(self, category: str) -> list[PersonalData]:
+        return [d for d in self.personal() if d.category == category]
+
+    def categories(self) -> list[str]:
+        return sorted({d.category for d in self.personal()})
+
+
+registry = PersonalDataRegistry()
+
+
+def _declarable_fields(model: type[models.Model]) -> list[models.Field]:
+    """Concrete and many-to-many fields, less the automatic primary key."""
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not (f.primary_key and f.auto_created)]
+    fields += [f for f in opts.local_many_to_many]
+    return [f for f in fields if not isinstance(f, models.AutoField)]
+
+
+def undeclared_fields(model: type[models.Model]) -> list[str]:
+    """Fields of ``model`` that its declaration neither calls personal nor not personal."""
+    declaration = registry.get(model)
+    declared: set[str] = set()
+    if declaration is not None:
+        declared = set(declaration.personal_fields) | set(declaration.not_personal_fields)
+    return [f.name for f in _declarable_fields(model) if f.name not in declared]
+
+
+@dataclass(frozen=True)
+class SubjectSection:
+    """What one registered model holds about one person."""
+
+    declaration: PersonalData
+    rows: list[dict[str, Any]]
+
+
+def subject_data(email: str, *, only: Callable[[PersonalData], bool] | None = None) -> list[SubjectSection]:
+    """Everything held about an email address, one query per registered model.
+
+    The number of queries depends on the number of registered models, never on
+    the number of rows the person has.
+    """
+    sections = []
+    for declaration in registry.personal():
+        if declaration.subject_email_path is None or (only and not only(declaration)):
+            continue
+        rows = declaration.export([email])
+        if rows:
+            sections.append(SubjectSection(declaration, rows))
+    return sections
