@@ -30,6 +30,9 @@ class Erasure(StrEnum):
 
     DELETE = "delete"
     ANONYMISE = "anonymise"  # keep the row for statistics, without the person
+    # Kept on purpose (a suppression entry, a record the law requires);
+    # ``PersonalData.kept_because`` says why, and the answer to the person names it.
+    KEEP = "keep"
 
 
 class AlreadyRegistered(Exception):
@@ -64,6 +67,10 @@ class PersonalData:
     # Fields the person gave us themselves (Art. 20 portability).
     provided_by_subject: tuple[str, ...] = ()
     export_fields: tuple[str, ...] = ()
+    kept_because: str = ""
+    # For rows found otherwise than by an email path (a keyed hash, say):
+    # takes normalised addresses, returns the queryset of their rows.
+    find_rows: Callable[[list[str]], QuerySet] | None = None
 
     @property
     def label(self) -> str:
@@ -82,7 +89,13 @@ class PersonalData:
         normalised = sorted({normalise_email(e) for e in emails})
         return Q(**{f"{self.subject_email_path}__in": normalised})
 
+    @property
+    def findable(self) -> bool:
+        return self.subject_email_path is not None or self.find_rows is not None
+
     def rows_for(self, emails: Iterable[str]) -> QuerySet:
+        if self.find_rows is not None:
+            return self.find_rows(sorted({normalise_email(e) for e in emails}))
         return self.model._default_manager.filter(self.subject_filter(emails))
 
     def export(self, emails: Iterable[str]) -> list[dict[str, Any]]:
@@ -103,15 +116,31 @@ class PersonalData:
         return count
 
     def erase_queryset(self, queryset: QuerySet) -> int:
+        if self.erasure is Erasure.KEEP:
+            return 0
         if self.erasure is Erasure.ANONYMISE:
             return self.anonymise_queryset(queryset)
         deleted, _ = queryset.delete()
         return deleted
 
 
+# A guard names people whose data must not be swept by retention right now
+# (an open data-subject request, for instance): a callable returning a
+# ``values_list`` queryset of normalised email addresses.
+Guard = Callable[[], QuerySet]
+
+
 class PersonalDataRegistry:
     def __init__(self) -> None:
         self._by_model: dict[type[models.Model], PersonalData] = {}
+        self._guards: dict[str, Guard] = {}
+
+    def register_guard(self, name: str, guard: Guard) -> None:
+        """Register a source of people retention must leave alone (see ``Guard``)."""
+        self._guards[name] = guard
+
+    def guards(self) -> dict[str, Guard]:
+        return dict(self._guards)
 
     def register(self, declaration: PersonalData) -> PersonalData:
         if declaration.model in self._by_model:
@@ -187,7 +216,7 @@ def subject_data(email: str, *, only: Callable[[PersonalData], bool] | None = No
     """
     sections = []
     for declaration in registry.personal():
-        if declaration.subject_email_path is None or (only and not only(declaration)):
+        if not declaration.findable or (only and not only(declaration)):
             continue
         rows = declaration.export([email])
         if rows:
