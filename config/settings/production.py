@@ -25,3 +25,6 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_REFERRER_POLICY = "same-origin"
+# The container's own health check calls http://127.0.0.1:8000/healthz.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "127.0.0.1", "localhost"]  # noqa: F405
