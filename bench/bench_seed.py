@@ -44,8 +44,9 @@ def sql_baseline(contacts: int) -> float:
         conn.execute("CREATE TEMP TABLE i AS SELECT * FROM subjects_interaction WITH NO DATA")
         started = time.perf_counter()
         conn.execute(
-            "INSERT INTO c SELECT g, 'Navn ' || g, 'p' || g || '@firma.no', 'personal', '+4791234567', 'Sjef',"
-            " NULL, 'nb', 'phone', '', now(), false, now(), now(), now() FROM generate_series(1, %s) g",
+            "INSERT INTO c SELECT g, 'Navn ' || g, 'p' || g || '@firma.no', 'personal', '+4791234567',"
+            " 'Sjef', NULL, 'nb', 'phone', '', now(), false, now(), now(), now()"
+            " FROM generate_series(1, %s) g",
             [contacts],
         )
         conn.execute(
