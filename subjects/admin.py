@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import admin
@@ -23,6 +25,24 @@ from .models import (
     WebVisit,
 )
 from .selectors import contact_recent_interactions, subject_everything
+
+
+@dataclass(frozen=True)
+class ContactPanel:
+    """A section another app adds to the contact page (consents, requests, holds)."""
+
+    title: str
+    template: str
+    context: Callable[[Contact], dict[str, Any]]
+
+
+_contact_panels: list[ContactPanel] = []
+
+
+def register_contact_panel(panel: ContactPanel) -> ContactPanel:
+    """Called from another app's admin.py; its template is included with the panel's context."""
+    _contact_panels.append(panel)
+    return panel
 
 
 @admin.register(Organisation)
@@ -139,6 +159,9 @@ class ContactAdmin(ServiceAdmin):
                 recent_interactions=contact_recent_interactions(contact=contact),
                 interaction_total=contact.interactions.count(),
                 subject_sections=subject_everything(email=contact.email),
+                contact_panels=[
+                    {"title": p.title, "template": p.template, **p.context(contact)} for p in _contact_panels
+                ],
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
