@@ -71,6 +71,7 @@ LOCAL_APPS = [
     "subjects",
     "consent",
     "requests_dsar",
+    "rights",
     "retention",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
