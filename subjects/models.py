@@ -36,6 +36,9 @@ class Organisation(models.Model):
     is_supplier = models.BooleanField(_("supplier"), default=False)
     is_partner = models.BooleanField(_("partner"), default=False)
     is_prospect = models.BooleanField(_("prospect"), default=False)
+    # Retention leaves the contacts of an active customer alone; the contract is
+    # active while this is empty or not yet past (retention.selectors).
+    customer_contract_ends = models.DateField(_("customer contract ends"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
