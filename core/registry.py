@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from .validators import normalise_email
 
@@ -71,6 +72,11 @@ class PersonalData:
     # For rows found otherwise than by an email path (a keyed hash, say):
     # takes normalised addresses, returns the queryset of their rows.
     find_rows: Callable[[list[str]], QuerySet] | None = None
+    # Rows the law requires us to keep for now, whatever the ``erasure`` rule
+    # (Art. 17(3)(b)): takes the person's rows, returns the subset to keep.
+    # Erasure keeps them and names ``kept_because`` in the answer; see
+    # ``accounting_records`` for bokføringsloven § 13.
+    must_keep: Callable[[QuerySet], QuerySet] | None = None
 
     @property
     def label(self) -> str:
@@ -103,7 +109,12 @@ class PersonalData:
         return list(self.rows_for(emails).order_by("pk").values(*self.fields_to_export()))
 
     def anonymise_queryset(self, queryset: QuerySet) -> int:
-        """Replace every personal field in one set-based statement per call."""
+        """Replace every personal field in one set-based statement per call.
+
+        A replacement may be a value or a query expression (``F``, ``Concat`` of
+        the pk), both set-based; only a Python callable needs one statement per
+        row, so prefer an expression for a unique placeholder.
+        """
         static = {k: v for k, v in self.anonymise.items() if not callable(v)}
         per_row = {k: v for k, v in self.anonymise.items() if callable(v)}
         if not per_row:
@@ -118,10 +129,28 @@ class PersonalData:
     def erase_queryset(self, queryset: QuerySet) -> int:
         if self.erasure is Erasure.KEEP:
             return 0
+        if self.must_keep is not None:
+            queryset = queryset.exclude(pk__in=self.must_keep(queryset).values("pk"))
         if self.erasure is Erasure.ANONYMISE:
             return self.anonymise_queryset(queryset)
         deleted, _ = queryset.delete()
         return deleted
+
+
+def accounting_records(date_path: str, *, years: int = 5) -> Callable[[QuerySet], QuerySet]:
+    """A ``must_keep`` rule for accounting records (bokføringsloven § 13).
+
+    Primary documentation is kept for five years after the end of the
+    financial year it belongs to (the calendar year of ``date_path``), so a row
+    dated in year Y is kept until 31 December of Y + ``years``. Declare it
+    with a ``kept_because`` that names the law (rights.rules has the text).
+    """
+
+    def rows_to_keep(queryset: QuerySet) -> QuerySet:
+        first_kept_year = timezone.localdate().year - years
+        return queryset.filter(**{f"{date_path}__year__gte": first_kept_year})
+
+    return rows_to_keep
 
 
 # A guard names people whose data must not be swept by retention right now

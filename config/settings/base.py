@@ -28,12 +28,20 @@ ENV_DEFAULTS: dict[str, tuple[type, object]] = {
     "EMAIL_URL": (str, "consolemail://"),
     "DEFAULT_FROM_EMAIL": (str, "Personvern <personvern@example.no>"),
     "PRIVACY_OFFICER_EMAIL": (str, "personvern@example.no"),
+    # Retention: a run that would remove more than this share of a category
+    # stops and alerts the privacy officer; rows per batch; lock lease.
+    "RETENTION_MAX_SHARE": (float, 0.4),
+    "RETENTION_BATCH_SIZE": (int, 1000),
+    "RETENTION_LOCK_LEASE_SECONDS": (int, 300),
     "SITE_URL": (str, "http://127.0.0.1:8000"),
     "PRIVATE_MEDIA_ROOT": (str, str(VAR_DIR / "private")),
     "STATIC_ROOT": (str, str(BASE_DIR / "staticfiles")),
     "CELERY_FILESYSTEM_DIR": (str, str(VAR_DIR / "celery")),
     "LOG_LEVEL": (str, "INFO"),
     "SECURE_SSL_REDIRECT": (bool, True),
+    # A copy of the erasure journal outside the database (keyed hashes only), so
+    # that erasure_replay still knows every erasure after a restore; empty: off.
+    "ERASURE_JOURNAL_FILE": (str, ""),
     # Test harness only: where the real worker started by the tests writes its mail.
     "TEST_WORKER_MAIL_DIR": (str, str(VAR_DIR / "test-mail")),
 }
@@ -51,6 +59,7 @@ ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL").rstrip("/")
 PRIVACY_OFFICER_EMAIL = env("PRIVACY_OFFICER_EMAIL")
+ERASURE_JOURNAL_FILE = env("ERASURE_JOURNAL_FILE")
 
 DJANGO_APPS = [
     "django.contrib.admin",
@@ -180,6 +189,22 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Deletion jobs must be safe to retry (retention): acknowledge a task when it
+# has finished, not when it starts; requeue it when its worker process dies;
+# take one task at a time; and stop a task before Redis's visibility timeout
+# would hand its still-unacknowledged message to a second worker
+# (retention.checks fails `check` if the time limit is not the shorter).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 50 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 45 * 60
+
+RETENTION_MAX_SHARE = env("RETENTION_MAX_SHARE")
+RETENTION_BATCH_SIZE = env("RETENTION_BATCH_SIZE")
+# A sweep renews its lease after every batch; a worker killed mid-run leaves
+# the lock to expire after this long, then the next run takes over.
+RETENTION_LOCK_LEASE_SECONDS = env("RETENTION_LOCK_LEASE_SECONDS")
 
 LOGGING = {
     "version": 1,
@@ -198,5 +223,10 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "task": "core.tasks.heartbeat",
         "every_seconds": 60,
         "description": "Shows in /healthz that the worker and beat are alive.",
+    },
+    "retention sweep": {
+        "task": "retention.tasks.retention_sweep",
+        "crontab": {"minute": "30", "hour": "3"},
+        "description": "Deletes or anonymises what the retention policies make due (Art. 5(1)(e)).",
     },
 }

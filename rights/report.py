@@ -1,0 +1,130 @@
+"""The sections of the access report (Art. 15): one per registered model holding rows of the person."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils import formats, timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from core.registry import Erasure, registry
+
+from .vocabulary import category_label, purpose_label, recipient_label
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    label: str
+    title: str
+    description: str
+    category: str
+    category_label: str
+    purposes: list[tuple[str, str]]
+    source: str
+    recipients: list[tuple[str, str]]
+    retention: str
+    kept_because: str
+    # (name in the row, label for a person)
+    fields: list[tuple[str, str]]
+    rows: list[dict[str, Any]]
+    choices: dict[str, dict[Any, str]]
+
+
+def build_sections(addresses: Sequence[str]) -> list[ReportSection]:
+    """One ``.values()`` query per findable registered model; no query per row."""
+    sections = []
+    for declaration in registry.personal():
+        if not declaration.findable:
+            continue
+        rows = declaration.export(addresses)
+        if not rows:
+            continue
+        names = declaration.fields_to_export()[1:]  # without the pk, which means nothing to a person
+        for row in rows:
+            row.pop("pk", None)
+        fields, choices = _describe_fields(declaration.model, names)
+        sections.append(
+            ReportSection(
+                label=declaration.label,
+                title=str(declaration.model._meta.verbose_name_plural).capitalize(),
+                description=str(declaration.description),
+                category=declaration.category,
+                category_label=category_label(declaration.category),
+                purposes=[(c, purpose_label(c)) for c in declaration.purposes],
+                source=str(declaration.source),
+                recipients=[(c, recipient_label(c)) for c in declaration.recipients],
+                retention=str(declaration.retention_note),
+                kept_because=str(declaration.kept_because) if declaration.erasure is Erasure.KEEP else "",
+                fields=fields,
+                rows=rows,
+                choices=choices,
+            )
+        )
+    return sections
+
+
+def _describe_fields(
+    model: type[models.Model], names: Sequence[str]
+) -> tuple[list[tuple[str, str]], dict[str, dict[Any, str]]]:
+    """Human labels (verbose names along the path) and choice labels; no database access."""
+    fields: list[tuple[str, str]] = []
+    choices: dict[str, dict[Any, str]] = {}
+    for name in names:
+        current: type[models.Model] = model
+        model_field: Any = None
+        parts = name.split("__")
+        labels = []
+        for part in parts:
+            try:
+                model_field = current._meta.get_field(part)
+            except FieldDoesNotExist:
+                model_field = None
+                labels.append(part)
+                break
+            labels.append(str(getattr(model_field, "verbose_name", part)))
+            if getattr(model_field, "related_model", None) is not None:
+                current = model_field.related_model
+        label = labels[-1] if len(labels) == 1 else f"{labels[0]}: {labels[-1]}"
+        fields.append((name, label[:1].upper() + label[1:]))
+        if model_field is not None and getattr(model_field, "choices", None):
+            choices[name] = {value: str(text) for value, text in model_field.flatchoices}
+    return fields, choices
+
+
+def _display(value: object, choices: dict[Any, str] | None) -> str:
+    if value is None or value == "":
+        return "\N{EN DASH}"
+    if choices and value in choices:
+        return choices[value]
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, datetime):
+        return formats.localize(timezone.localtime(value) if timezone.is_aware(value) else value)
+    if isinstance(value, date):
+        return formats.localize(value)
+    return str(value)
+
+
+def render_rows_html(section: ReportSection) -> SafeString:
+    """The table body of one section, escaped cell by cell.
+
+    Built in Python rather than in the template language: a person with ten
+    thousand interactions means thirty thousand cells, which the template
+    engine renders an order of magnitude slower.
+    """
+    names = [n for n, _label in section.fields]
+    choices = [section.choices.get(n) for n in names]
+    lines = []
+    for row in section.rows:
+        cells = "".join(
+            f"<td>{escape(_display(row.get(n), c))}</td>" for n, c in zip(names, choices, strict=True)
+        )
+        lines.append(f"<tr>{cells}</tr>")
+    return mark_safe("\n".join(lines))  # noqa: S308 - every cell is escaped above

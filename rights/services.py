@@ -1,0 +1,452 @@
+"""Carrying out data-subject rights through the registry of personal data (core.registry).
+
+Every registered model takes part through its declaration in its app's
+``personal_data.py``: what is held about a person (Art. 15), what they gave us
+(Art. 20), what may be corrected (Art. 16), and how their rows are erased or
+anonymised (Art. 17). Nothing here names another app's models, so a new model
+with a declaration is covered without a change here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.db.models import ProtectedError, QuerySet, RestrictedError
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from consent.models import SuppressionEntry
+from consent.services import suppression_add
+from core.audit import Actor, audit_record
+from core.crypto import email_hash
+from core.errors import Conflict
+from core.registry import Erasure, PersonalData, registry
+from core.validators import clean_email, normalise_email, normalise_phone
+
+from . import holds
+from .models import ErasureJournalEntry
+from .report import build_sections, render_rows_html
+from .rules import LEGAL_HOLD_KEPT_BECAUSE, REFERENCED_BY_KEPT
+
+logger = logging.getLogger(__name__)
+
+
+def _addresses(emails: Iterable[str]) -> list[str]:
+    """The person's addresses, normalised and without duplicates; at least one."""
+    found = sorted({normalise_email(e) for e in emails if normalise_email(e)})
+    if not found:
+        raise ValidationError(_("Give at least one email address."), code="no_email")
+    return found
+
+
+def _zip(files: dict[str, str | bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+# --- Access (Art. 15) -------------------------------------------------------------------------
+
+
+def access_report_build(*, emails: list[str], reference: str) -> bytes:
+    """A zip with ``report.html`` (printable) and ``report.json`` of everything held about the person.
+
+    One query per registered model that can find the person's rows (``.values()``,
+    no model instances), so the number of queries never grows with the rows.
+    Each section says why we hold the data, of which category, from where, who
+    receives it and for how long (Art. 15(1)(a)-(d), (g)); the closing part names
+    the person's further rights and the right to complain (Art. 15(1)(e)-(f)).
+    """
+    addresses = _addresses(emails)
+    generated_at = timezone.now()
+    sections = build_sections(addresses)
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    document = {
+        "reference": reference,
+        "generated_at": generated_at,
+        "language": language,
+        "controller": settings.DEFAULT_FROM_EMAIL,
+        "sections": [
+            {
+                "model": s.label,
+                "title": s.title,
+                "description": s.description,
+                "category": s.category,
+                "category_label": s.category_label,
+                "purposes": [{"code": c, "label": label} for c, label in s.purposes],
+                "source": s.source,
+                "recipients": [{"code": c, "label": label} for c, label in s.recipients],
+                "retention": s.retention,
+                "kept_after_erasure_because": s.kept_because,
+                "fields": [{"name": n, "label": label} for n, label in s.fields],
+                "rows": s.rows,
+            }
+            for s in sections
+        ],
+    }
+    html = render_to_string(
+        "rights/access_report.html",
+        {
+            "reference": reference,
+            "generated_at": generated_at,
+            "language": language,
+            "sections": [(s, render_rows_html(s)) for s in sections],
+            "row_count": sum(len(s.rows) for s in sections),
+        },
+    )
+    return _zip(
+        {
+            "report.html": html,
+            "report.json": json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=1),
+        }
+    )
+
+
+# --- Portability (Art. 20) --------------------------------------------------------------------
+
+
+def portability_export_build(*, emails: list[str], reference: str) -> bytes:
+    """A zip with ``data.json`` and one CSV per model of the data the person gave us (Art. 20).
+
+    Only the fields each declaration names in ``provided_by_subject``: what the
+    person provided, not what we inferred or recorded about them. One query per
+    model.
+    """
+    addresses = _addresses(emails)
+    data: dict[str, list[dict[str, Any]]] = {}
+    files: dict[str, str | bytes] = {}
+    for declaration in registry.personal():
+        if not declaration.findable or not declaration.provided_by_subject:
+            continue
+        names = declaration.provided_by_subject
+        rows = list(declaration.rows_for(addresses).order_by("pk").values(*names))
+        if not rows:
+            continue
+        data[declaration.label] = rows
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(names))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _csv_value(v) for k, v in row.items()})
+        files[f"{declaration.label.replace('.', '_')}.csv"] = out.getvalue()
+    document = {"reference": reference, "generated_at": timezone.now(), "data": data}
+    files = {
+        "data.json": json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=1),
+        **files,
+    }
+    return _zip(files)
+
+
+def _csv_value(value: object) -> object:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+# --- Erasure (Art. 17) ------------------------------------------------------------------------
+
+
+@dataclass
+class ErasureOutcome:
+    """What an erasure did: rows erased or anonymised per model, and what was kept and why."""
+
+    erased: dict[str, int] = field(default_factory=dict)
+    kept: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Step:
+    declaration: PersonalData
+    rows: QuerySet
+    delete: bool
+
+
+def subject_erase(*, emails: list[str], actor: Actor, reference: str) -> ErasureOutcome:
+    """Erase or anonymise the person in every registered model, in one transaction (Art. 17).
+
+    Set-based: one statement per model (and Django's cascade, itself one
+    statement per related model), never one per row. Kept, and named in the
+    outcome: declarations marked ``Erasure.KEEP``, rows under a legal hold
+    (Art. 17(3)(e)), and rows a ``must_keep`` rule names (accounting records,
+    bokføringsloven § 13; Art. 17(3)(b)). The erasure is journalled by a keyed
+    hash of each address, so ``erasure_replay`` can repeat it after a backup is
+    restored, and the addresses go on the suppression list so that a later
+    import cannot bring the person back silently.
+    """
+    addresses = _addresses(emails)
+    with transaction.atomic():
+        # Journal and suppression first, so the outcome names them among what is kept.
+        ErasureJournalEntry.objects.bulk_create(
+            [
+                ErasureJournalEntry(
+                    email_hash=email_hash(a, purpose=ErasureJournalEntry.HASH_PURPOSE), reference=reference
+                )
+                for a in addresses
+            ],
+            ignore_conflicts=True,
+        )
+        for address in addresses:
+            suppression_add(email=address, reason=SuppressionEntry.Reason.ERASURE, actor=actor)
+        outcome, files = _erase_rows(addresses, actor=actor, reference=reference)
+        audit_record(
+            actor=actor,
+            action="rights.erase",
+            target_type=ErasureJournalEntry._meta.label_lower,
+            target_id=reference,
+            fields=sorted(outcome.erased),
+        )
+        transaction.on_commit(lambda: _delete_files(files))
+        transaction.on_commit(lambda: journal_file_append(addresses=addresses, reference=reference))
+    return outcome
+
+
+def _erase_rows(
+    addresses: Sequence[str], *, actor: Actor, reference: str
+) -> tuple[ErasureOutcome, list[tuple[Any, str]]]:
+    """The erasure itself, without journal or suppression (``erasure_replay`` uses it too).
+
+    Returns the outcome and the stored files of erased rows, to delete after commit.
+    """
+    outcome = ErasureOutcome()
+    held = holds.held_labels(emails=addresses)
+    plan: list[_Step] = []
+    # Rows kept by a hold or a must_keep rule, per model, so that rows they refer to survive too.
+    kept_rows: dict[type[models.Model], list[QuerySet]] = defaultdict(list)
+
+    for declaration in registry.personal():
+        if not declaration.findable:
+            continue
+        rows = declaration.rows_for(addresses)
+        if declaration.erasure is Erasure.KEEP:
+            if rows.exists():
+                outcome.kept.append((declaration.label, str(declaration.kept_because)))
+            continue
+        if holds.EVERYTHING in held or declaration.label in held:
+            if rows.exists():
+                outcome.kept.append((declaration.label, str(LEGAL_HOLD_KEPT_BECAUSE)))
+                kept_rows[declaration.model].append(rows)
+            continue
+        if declaration.must_keep is not None:
+            keep = declaration.must_keep(rows)
+            if keep.exists():
+                outcome.kept.append((declaration.label, str(declaration.kept_because)))
+                kept_rows[declaration.model].append(keep)
+                rows = rows.exclude(pk__in=keep.values("pk"))
+        plan.append(_Step(declaration, rows, delete=not _can_anonymise(declaration)))
+
+    # A kept row must not lose what it refers to through a cascade (an
+    # accounting record of a contact keeps that contact's row).
+    for step in plan:
+        for kept_model, querysets in kept_rows.items():
+            for fk in _cascading_foreign_keys(kept_model, step.declaration.model):
+                for kept in querysets:
+                    referenced = step.rows.filter(pk__in=kept.values(fk.attname))
+                    if referenced.exists():
+                        outcome.kept.append((step.declaration.label, str(REFERENCED_BY_KEPT)))
+                        step.rows = step.rows.exclude(pk__in=kept.values(fk.attname))
+
+    files = _stored_files(plan)
+    # Anonymise first: those rows are meant to stay, without the person, and
+    # would otherwise go with a cascade from a deleted row they point at.
+    plan.sort(key=lambda s: (s.delete, s.declaration.label))
+    erased: dict[str, int] = defaultdict(int)
+    try:
+        for step in plan:
+            if step.delete:
+                if step.declaration.erasure is Erasure.ANONYMISE:
+                    logger.warning(
+                        "rights: %s cannot be anonymised, deleting instead", step.declaration.label
+                    )
+                _, per_model = step.rows.delete()
+                for label, count in per_model.items():
+                    if count:
+                        erased[label.lower()] += count
+            else:
+                count = step.declaration.anonymise_queryset(step.rows)
+                if count:
+                    erased[step.declaration.label] += count
+    except (ProtectedError, RestrictedError) as error:
+        labels = sorted({o._meta.label_lower for o in error.protected_objects if hasattr(o, "_meta")})
+        raise Conflict(
+            _(
+                "The erasure was stopped and nothing was erased: "
+                "other records still refer to this person (%s)."
+            )
+            % ", ".join(labels)
+        ) from None
+
+    declarations = {d.label: d for d in registry.personal()}
+    for label in sorted(erased):
+        declaration = declarations.get(label)
+        audit_record(
+            actor=actor,
+            action="rights.erase",
+            target_type=label,
+            target_id=reference,
+            fields=declaration.personal_fields if declaration else (),
+        )
+    outcome.erased = dict(sorted(erased.items()))
+    return outcome, files
+
+
+def _can_anonymise(declaration: PersonalData) -> bool:
+    """Whether every replacement fits its column (None in a NOT NULL column does not)."""
+    if declaration.erasure is not Erasure.ANONYMISE:
+        return False
+    for name, replacement in declaration.anonymise.items():
+        model_field = declaration.model._meta.get_field(name)
+        if replacement is None and not getattr(model_field, "null", False):
+            return False
+    return True
+
+
+def _cascading_foreign_keys(child: type[models.Model], parent: type[models.Model]) -> list[models.ForeignKey]:
+    """Foreign keys from ``child`` to ``parent`` whose deletion would remove the child."""
+    found = []
+    for model_field in child._meta.concrete_fields:
+        remote = getattr(model_field, "remote_field", None)
+        if (
+            isinstance(model_field, models.ForeignKey)
+            and remote is not None
+            and remote.model is parent
+            and remote.on_delete is models.CASCADE
+        ):
+            found.append(model_field)
+    return found
+
+
+def _stored_files(plan: list[_Step]) -> list[tuple[Any, str]]:
+    """(storage, name) of the files of rows about to be erased: one query per model with a file field."""
+    files: list[tuple[Any, str]] = []
+    for step in plan:
+        file_fields = [
+            f
+            for f in step.declaration.model._meta.concrete_fields
+            if isinstance(f, models.FileField) and f.name in step.declaration.personal_fields
+        ]
+        if not file_fields:
+            continue
+        # Anonymisation keeps a file only when its replacement keeps it (it never should).
+        for file_field in file_fields:
+            if not step.delete and step.declaration.anonymise.get(file_field.name) is not None:
+                continue
+            names = step.rows.exclude(**{file_field.name: ""}).values_list(file_field.name, flat=True)
+            files.extend((file_field.storage, name) for name in names if name)
+    return files
+
+
+def _delete_files(files: list[tuple[Any, str]]) -> None:
+    for storage, name in files:
+        try:
+            storage.delete(name)
+        except OSError:
+            # Logged by the file's id-free name only; the next erasure_replay does not see files,
+            # so the operator must remove it by hand.
+            logger.exception("rights: could not delete an erased document file")
+
+
+def journal_file_append(*, addresses: Sequence[str], reference: str) -> None:
+    """Append the erasure to ``ERASURE_JOURNAL_FILE`` (keyed hashes only), when it is set.
+
+    The copy outside the database is what survives when a restore rolls the
+    database's own journal back too (see README, "Erasure survives a restore").
+    """
+    path = getattr(settings, "ERASURE_JOURNAL_FILE", "")
+    if not path:
+        return
+    at = timezone.now().isoformat()
+    lines = [
+        json.dumps(
+            {
+                "email_hash": email_hash(a, purpose=ErasureJournalEntry.HASH_PURPOSE),
+                "reference": reference,
+                "erased_at": at,
+            }
+        )
+        for a in addresses
+    ]
+    with open(path, "a", encoding="utf-8") as journal:
+        journal.write("\n".join(lines) + "\n")
+
+
+# --- Rectification (Art. 16) ------------------------------------------------------------------
+
+_NORMALISERS = {"email": clean_email, "phone": normalise_phone}
+
+
+def subject_rectify(
+    *, emails: list[str], changes: dict[str, dict[str, object]], actor: Actor, reference: str
+) -> dict[str, int]:
+    """Correct the person's rows: ``changes`` maps a model label to {field: new value}.
+
+    Only fields the model's declaration lists in ``rectifiable_fields``. Every
+    row is validated before any is written, so a bad value writes nothing.
+    Returns the number of rows corrected per model. Recipients to tell of the
+    correction (Art. 19): ``rights.selectors.recipients_for``.
+    """
+    addresses = _addresses(emails)
+    declarations = {d.label: d for d in registry.personal()}
+    errors: dict[str, list[ValidationError]] = {}
+    planned: list[tuple[PersonalData, models.Model, dict[str, object]]] = []
+    for label, values in changes.items():
+        declaration = declarations.get(label)
+        if declaration is None or not declaration.findable:
+            raise ValidationError(_("There is no register called “%(label)s”."), params={"label": label})
+        if not values:
+            continue
+        not_allowed = sorted(set(values) - set(declaration.rectifiable_fields))
+        if not_allowed:
+            raise ValidationError(
+                _("These fields of %(model)s cannot be corrected this way: %(fields)s."),
+                params={
+                    "model": declaration.model._meta.verbose_name_plural,
+                    "fields": ", ".join(not_allowed),
+                },
+            )
+        cleaned: dict[str, object] = {}
+        for name, value in values.items():
+            normalise = _NORMALISERS.get(name)
+            try:
+                cleaned[name] = normalise(value) if normalise and isinstance(value, str) else value
+            except ValidationError as error:
+                errors.setdefault(f"{label}.{name}", []).append(error)
+        for row in declaration.rows_for(addresses).order_by("pk"):
+            for name, value in cleaned.items():
+                setattr(row, name, value)
+            try:
+                row.full_clean()
+            except ValidationError as error:
+                for name, messages in error.message_dict.items():
+                    errors.setdefault(f"{label}.{name}", []).extend(ValidationError(m) for m in messages)
+            planned.append((declaration, row, cleaned))
+    if errors:
+        raise ValidationError(errors)
+
+    corrected: dict[str, int] = defaultdict(int)
+    with transaction.atomic():
+        for declaration, row, cleaned in planned:
+            update_fields = list(cleaned)
+            update_fields += [
+                f.name
+                for f in row._meta.concrete_fields
+                if getattr(f, "auto_now", False) and f.name not in cleaned
+            ]
+            row.save(update_fields=update_fields)
+            audit_record(actor=actor, action="rights.rectify", target=row, fields=cleaned)
+            corrected[declaration.label] += 1
+    return dict(corrected)
