@@ -52,6 +52,19 @@ def staff_client(client, staff_user):
     return client
 
 
+@pytest.fixture(autouse=True)
+def _english_unless_asked():
+    """Code outside a request speaks English in tests; tests of bokmål ask for it.
+
+    Requests follow the person's language as in production (LocaleMiddleware:
+    bokmål unless the browser asks for English).
+    """
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def _database_url() -> str:
     params = connection.settings_dict
     if connection.vendor == "sqlite":
