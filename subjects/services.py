@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce, Greatest
+from django.utils.translation import gettext as _
 
 from core.audit import Actor, audit_record
 from core.validators import (
@@ -184,3 +186,122 @@ def web_visit_record(*, actor: Actor, **values: Any) -> WebVisit:
         _save(visit)
         audit_record(actor=actor, action="web_visit.create", target=visit, fields=values)
     return visit
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One refused row. Names the row and the field, never the value (it may be personal data)."""
+
+    row: int
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    organisations_created: int
+
+
+IMPORT_COLUMNS = (
+    "name",
+    "email",
+    "phone",
+    "job_title",
+    "organisation_number",
+    "organisation_name",
+    "language",
+)
+
+
+def contacts_import(
+    *,
+    rows: Iterable[Mapping[str, str]],
+    source_type: str,
+    source_name: str,
+    source_attests_consent: bool,
+    actor: Actor,
+) -> ImportResult:
+    """Import contacts from another system or a list, all or nothing.
+
+    Every row is validated first; if any row is bad nothing is written and the
+    ValidationError lists each problem by row number and field (Art. 5(1)(d):
+    inaccurate data is not let in). Existing contacts (same email) get their
+    empty fields filled, never overwritten, and keep their original provenance.
+    """
+    if source_type not in Contact.SourceType.values:
+        raise ValidationError({"source_type": [_("Unknown source type.")]})
+    prepared, problems = [], []
+    seen: set[str] = set()
+    for number, row in enumerate(rows, start=1):
+        values, row_problems = _import_row(number, row)
+        if values and values["email"] in seen:
+            row_problems.append(ImportProblem(number, "email", str(_("The same address appears twice."))))
+        problems += row_problems
+        if values:
+            seen.add(values["email"])
+            prepared.append(values)
+    if problems:
+        raise ValidationError([f"row {p.row}, {p.field}: {p.message}" for p in problems])
+
+    created = updated = organisations_created = 0
+    with transaction.atomic():
+        organisations: dict[str, Organisation] = {}
+        for values in prepared:
+            org_key = values.pop("organisation_number") or values.get("organisation_name", "")
+            org_name = values.pop("organisation_name")
+            organisation = None
+            if org_key:
+                organisation = organisations.get(org_key)
+                if organisation is None:
+                    lookup = {"org_number": org_key} if org_key.isdigit() else {"name": org_name}
+                    organisation = Organisation.objects.filter(**lookup).first()
+                    if organisation is None:
+                        organisation = organisation_create(
+                            actor=actor,
+                            name=org_name or org_key,
+                            org_number=org_key if org_key.isdigit() else "",
+                        )
+                        organisations_created += 1
+                    organisations[org_key] = organisation
+            existing = Contact.objects.filter(email=values["email"]).first()
+            if existing is None:
+                contact_create(
+                    actor=actor,
+                    organisation=organisation,
+                    source_type=source_type,
+                    source_name=source_name,
+                    source_attests_consent=source_attests_consent,
+                    **values,
+                )
+                created += 1
+                continue
+            changes = {k: v for k, v in values.items() if v and not getattr(existing, k)}
+            if organisation and existing.organisation_id is None:
+                changes["organisation"] = organisation
+            if changes:
+                contact_update(contact=existing, actor=actor, changes=changes)
+                updated += 1
+    return ImportResult(created, updated, organisations_created)
+
+
+def _import_row(number: int, row: Mapping[str, str]) -> tuple[dict[str, Any] | None, list[ImportProblem]]:
+    problems: list[ImportProblem] = []
+    values: dict[str, Any] = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
+    if not values["name"]:
+        problems.append(ImportProblem(number, "name", str(_("A name is required."))))
+    checks = (
+        ("email", clean_email),
+        ("phone", normalise_phone),
+        ("organisation_number", lambda v: normalise_org_number(v) if v else ""),
+    )
+    for field, check in checks:
+        try:
+            values[field] = check(values[field])
+        except ValidationError as error:
+            problems.append(ImportProblem(number, field, " ".join(str(m) for m in error.messages)))
+    if values["language"] not in ("", *Contact.Language.values):
+        problems.append(ImportProblem(number, "language", str(_("The language must be nb or en."))))
+    values["language"] = values["language"] or Contact.Language.NB
+    return (None if problems else values), problems
