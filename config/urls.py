@@ -15,5 +15,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("register/", include("subjects.urls")),
+    path("portal/", include("requests_dsar.urls")),
+    # The privacy notice (personvern/) and the consent links (consent/).
+    path("", include("consent.urls")),
     path("", include("core.urls")),
 ]

@@ -224,9 +224,34 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "every_seconds": 60,
         "description": "Shows in /healthz that the worker and beat are alive.",
     },
+    "data-subject request reminders": {
+        "task": "requests_dsar.tasks.requests_send_reminders",
+        "crontab": {"minute": "0", "hour": "7"},
+        "description": "Reminds assignees of request deadlines coming up and of overdue requests (Art. 12(3)).",
+    },
+    "purge unconfirmed data-subject requests": {
+        "task": "requests_dsar.tasks.requests_purge_unconfirmed",
+        "crontab": {"minute": "30", "hour": "3"},
+        "description": "Deletes requests nobody confirmed by email within 30 days.",
+    },
     "retention sweep": {
         "task": "retention.tasks.retention_sweep",
         "crontab": {"minute": "30", "hour": "3"},
         "description": "Deletes or anonymises what the retention policies make due (Art. 5(1)(e)).",
     },
+}
+
+# Data-subject requests (requests_dsar): link lifetimes, reminders and the
+# portal's rate limits (attempts, per seconds), per IP address and per address.
+DSAR_VERIFY_LINK_HOURS = 48
+DSAR_STATUS_LINK_DAYS = 120
+DSAR_DOWNLOAD_LINK_HOURS = 72
+DSAR_REMIND_DAYS_BEFORE = 5
+DSAR_UNCONFIRMED_KEEP_DAYS = 30
+DSAR_RATE_LIMITS = {
+    "submit_ip": (10, 3600),
+    "submit_email": (3, 3600),
+    "verify_ip": (20, 3600),
+    "verify_email": (10, 3600),
+    "link_ip": (30, 3600),
 }

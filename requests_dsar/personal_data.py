@@ -1,0 +1,139 @@
+"""What the request workflow holds about people, declared for the registry (core.registry)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from core.registry import Erasure, PersonalData, registry
+
+from .models import (
+    DataSubjectRequest,
+    ProcessingRestriction,
+    RecipientNotice,
+    RequestEmail,
+    RequestEvent,
+    RequestToken,
+)
+
+KEPT_AS_PROOF = _(
+    "We keep the record that you made a request and how we answered it, to be able to show that we "
+    "answered (Art. 5(2) and 12); your details are removed from it once the answer is sent."
+)
+
+registry.register(
+    PersonalData(
+        model=DataSubjectRequest,
+        category="data_subject_request",
+        description=_("Your requests about your personal data, and our answers"),
+        personal_fields=(
+            "email", "name", "organisation", "details", "language", "contacts", "answer",
+            "refusal_reason", "answer_file", "extension_reason",
+        ),
+        not_personal_fields=(
+            "reference", "type", "status", "match_confirmed_at", "assignee", "submitted_at",
+            "received_at", "first_due_date", "due_date", "extension_months", "closed_at",
+            "answer_ready_at", "redacted_at", "reminded_due_soon_at", "reminded_overdue_on",
+        ),
+        export_fields=(
+            "reference", "type", "status", "email", "name", "organisation", "details", "submitted_at",
+            "received_at", "due_date", "extension_reason", "closed_at", "answer", "refusal_reason",
+        ),
+        subject_email_path="email",
+        purposes=("handle_data_subject_request",),
+        source=_("You, when you made the request"),
+        recipients=("hosting_provider",),
+        retention_anchor="closed_at",
+        retention_note=_("Kept to document our answer; details removed after an erasure"),
+        provided_by_subject=("email", "name", "organisation", "details"),
+        # Kept, then redacted by requests_dsar.services.request_redact once the
+        # answer to an erasure has been sent (it needs the address to be sent).
+        erasure=Erasure.KEEP,
+        kept_because=KEPT_AS_PROOF,
+    )
+)  # fmt: skip
+
+registry.register(
+    PersonalData(
+        model=RequestEvent,
+        category="data_subject_request",
+        description=_("The history of your requests"),
+        personal_fields=("request", "note", "message"),
+        not_personal_fields=("at", "action", "actor_kind", "actor", "from_status", "to_status"),
+        export_fields=("request__reference", "at", "action", "to_status", "message"),
+        subject_email_path="request__email",
+        purposes=("handle_data_subject_request",),
+        source=_("Our handling of your request"),
+        recipients=("hosting_provider",),
+        retention_anchor="request__closed_at",
+        retention_note=_("Kept with the request"),
+        erasure=Erasure.KEEP,
+        kept_because=KEPT_AS_PROOF,
+    )
+)  # fmt: skip
+
+registry.register(
+    PersonalData(
+        model=RequestEmail,
+        category="data_subject_request",
+        description=_("Copies of the emails we sent you about your requests"),
+        personal_fields=("request", "to", "subject", "body"),
+        not_personal_fields=("kind", "sent_at"),
+        export_fields=("request__reference", "kind", "sent_at", "to", "subject", "body"),
+        subject_email_path="request__email",
+        purposes=("handle_data_subject_request",),
+        source=_("Our handling of your request"),
+        recipients=("hosting_provider", "email_provider"),
+        retention_anchor="request__closed_at",
+        retention_note=_("Kept with the request"),
+        erasure=Erasure.KEEP,
+        kept_because=KEPT_AS_PROOF,
+    )
+)  # fmt: skip
+
+registry.register(
+    PersonalData(
+        model=ProcessingRestriction,
+        category="data_subject_request",
+        description=_("Restrictions of and objections to the use of your data"),
+        personal_fields=("email", "kind", "scope", "request", "started_at", "lifted_at", "lift_reason"),
+        export_fields=("kind", "scope", "started_at", "lifted_at"),
+        subject_email_path="email",
+        purposes=("honour_objection",),
+        source=_("Your request"),
+        recipients=("hosting_provider",),
+        retention_anchor="lifted_at",
+        retention_note=_("As long as it is in force"),
+        # Once the person is erased there is nothing left to restrict; an
+        # objection to marketing lives on in the suppression list.
+        erasure=Erasure.DELETE,
+    )
+)  # fmt: skip
+
+registry.register_not_personal(
+    RequestToken,
+    reason="Digests of emailed links and when they expire; the person is reached through the request.",
+)
+registry.register_not_personal(
+    RecipientNotice,
+    reason="Which recipient was told about a request, and when; names no person.",
+)
+
+
+def _open_request_emails():
+    # Retention must not sweep data that an open request is about (Art. 12, 15, 17).
+    return (
+        DataSubjectRequest.objects.filter(status__in=DataSubjectRequest.OPEN)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+
+
+def _restricted_emails():
+    # Art. 18(1)(b)-(d): restricted data is kept, not erased and not used.
+    return ProcessingRestriction.objects.filter(
+        lifted_at=None, kind=ProcessingRestriction.Kind.RESTRICTION
+    ).values_list("email", flat=True)
+
+
+registry.register_guard("open_request", _open_request_emails)
+registry.register_guard("restriction", _restricted_emails)
