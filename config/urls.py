@@ -16,5 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("register/", include("subjects.urls")),
     path("portal/", include("requests_dsar.urls")),
+    # The privacy notice (personvern/) and the consent links (consent/).
+    path("", include("consent.urls")),
     path("", include("core.urls")),
 ]

@@ -1,11 +1,412 @@
+"""Reads: the consent check, the current state, notices, and what the daily jobs owe."""
+
 from __future__ import annotations
 
-from core.crypto import email_hash
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import islice
 
-from .models import SuppressionEntry
+from django.db import connection
+from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.crypto import email_hash
+from core.errors import NotFound
+from core.validators import normalise_email
+from subjects.models import Contact
+
+from . import rules
+from .models import (
+    ConsentEvent,
+    ConsentState,
+    InformationNotice,
+    LegalBasis,
+    LegitimateInterestAssessment,
+    NoticeNotification,
+    PrivacyNotice,
+    Purpose,
+    SuppressionEntry,
+)
+
+State = ConsentState.State
+
+# How long after the last interaction (or collection) a contact still counts as
+# active: the register's own retention (Hvor lenge: "en rimelig periode").
+ACTIVE_FOR = timedelta(days=3 * 365)
+
+
+class Basis:
+    """What cleared a contact for a purpose (recorded with each marketing send)."""
+
+    CONSENT = "consent"
+    CUSTOMER_RELATIONSHIP = "customer_relationship"  # markedsføringsloven § 15(2)
+    FUNCTIONAL_ADDRESS = "functional_address"  # outside § 15: not a named person's address
+    CONTRACT = "contract"
+    LEGITIMATE_INTEREST = "legitimate_interest"
+    LEGAL_OBLIGATION = "legal_obligation"
+
+    LABELS = {
+        CONSENT: _("Consent"),
+        CUSTOMER_RELATIONSHIP: _("Existing customer relationship (Marketing Control Act § 15)"),
+        FUNCTIONAL_ADDRESS: _("A function's address, outside Marketing Control Act § 15"),
+        CONTRACT: _("Contract"),
+        LEGITIMATE_INTEREST: _("Legitimate interest"),
+        LEGAL_OBLIGATION: _("Legal obligation"),
+    }
 
 
 def email_is_suppressed(*, email: str) -> bool:
     return SuppressionEntry.objects.filter(
         email_hash=email_hash(email, purpose=SuppressionEntry.SUPPRESSION_PURPOSE)
     ).exists()
+
+
+def purpose_by_code(*, code: str | None) -> Purpose:
+    """The purpose, or a readable error for a missing or unknown code."""
+    if not code:
+        raise NotFound(str(_("No purpose was given.")))
+    purpose = Purpose.objects.filter(code=code).first()
+    if purpose is None:
+        raise NotFound(str(_("There is no purpose with that code.")))
+    return purpose
+
+
+def purpose_has_approved_assessment(*, purpose: Purpose, on: datetime | None = None) -> bool:
+    today = timezone.localdate(on) if on else timezone.localdate()
+    return LegitimateInterestAssessment.objects.filter(
+        purpose=purpose,
+        outcome=LegitimateInterestAssessment.Outcome.APPROVED,
+        reviewed_on__lte=today,
+        next_review__gte=today,
+    ).exists()
+
+
+def purposes_consentable() -> QuerySet[Purpose]:
+    """Purposes a person can switch on or off themselves (the portal, the sign-up form)."""
+    return Purpose.objects.filter(legal_basis=LegalBasis.CONSENT, is_active=True).order_by("code")
+
+
+# --- Privacy notices --------------------------------------------------------
+
+
+def notice_current(*, at: datetime | None = None) -> PrivacyNotice | None:
+    """The notice in force: the published version with the latest effective date already reached."""
+    at = at or timezone.now()
+    return (
+        PrivacyNotice.objects.filter(published_at__isnull=False, effective_from__lte=at)
+        .order_by("-effective_from", "-id")
+        .first()
+    )
+
+
+def notice_upcoming() -> PrivacyNotice | None:
+    return (
+        PrivacyNotice.objects.filter(published_at__isnull=False, effective_from__gt=timezone.now())
+        .order_by("effective_from")
+        .first()
+    )
+
+
+def notice_by_version(*, version: str) -> PrivacyNotice:
+    notice = PrivacyNotice.objects.filter(version=version, published_at__isnull=False).first()
+    if notice is None:
+        raise NotFound(str(_("There is no published notice with that version.")))
+    return notice
+
+
+def notices_published() -> QuerySet[PrivacyNotice]:
+    return PrivacyNotice.objects.filter(published_at__isnull=False).order_by("-effective_from")
+
+
+def contacts_active(*, now: datetime | None = None) -> QuerySet[Contact]:
+    """People we still deal with: an interaction, or collection, within ``ACTIVE_FOR``.
+
+    A function's address (post@firma.no) is not a person and is left out.
+    """
+    since = (now or timezone.now()) - ACTIVE_FOR
+    return Contact.objects.filter(
+        Q(last_interaction_at__gte=since) | Q(last_interaction_at__isnull=True, collected_at__gte=since),
+        email_kind=Contact.EmailKind.PERSONAL,
+    )
+
+
+def contacts_to_notify(*, notice: PrivacyNotice) -> QuerySet[Contact]:
+    """Active contacts not yet told about ``notice`` (the campaign's remaining work)."""
+    told = NoticeNotification.objects.filter(notice=notice, contact=OuterRef("pk"))
+    return contacts_active().filter(~Exists(told)).order_by("pk")
+
+
+def notices_with_campaign_due() -> QuerySet[PrivacyNotice]:
+    """Published material changes not yet in force whose campaign has not finished."""
+    return PrivacyNotice.objects.filter(
+        is_material=True,
+        published_at__isnull=False,
+        effective_from__gt=timezone.now(),
+        campaign_finished_at__isnull=True,
+    )
+
+
+def contacts_due_art14_notice() -> QuerySet[Contact]:
+    """Art. 14: people whose data came from someone else and who have not had the notice."""
+    sent = InformationNotice.objects.filter(contact=OuterRef("pk"))
+    return (
+        Contact.objects.filter(
+            source_type__in=Contact.THIRD_PARTY_SOURCES, email_kind=Contact.EmailKind.PERSONAL
+        )
+        .filter(~Exists(sent))
+        .order_by("collected_at", "pk")
+    )
+
+
+# --- The consent check --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactFacts:
+    """What the check needs to know about one contact, fetched in one query."""
+
+    email: str
+    email_kind: str
+    third_party: bool
+    source_attests_consent: bool
+    state: str | None
+    marketing_objection: bool
+    customer: bool
+    sale_opt_out_offered: bool
+
+
+def _basis(purpose: Purpose, facts: ContactFacts, *, suppressed: bool | None = None) -> str | None:
+    """Which basis clears this contact for ``purpose`` now, or None.
+
+    ``suppressed`` is asked for only when the § 15(2) customer basis is the
+    one left, because it needs a keyed hash per address.
+    """
+    if not purpose.is_active:
+        # Art. 6(1)(f): a legitimate-interest purpose is off until its assessment is approved.
+        return None
+    if purpose.is_marketing:
+        if facts.marketing_objection or facts.state == State.OBJECTED:
+            return None  # Art. 21(3): an objection to direct marketing is absolute.
+        if facts.third_party and not facts.source_attests_consent:
+            # Policy (Når samler vi inn): data from a third party is used only if the
+            # person agreed that the source may share it.
+            return None
+        if facts.state in (State.WITHDRAWN, State.EXPIRED):
+            return None
+        if facts.state == State.GRANTED:
+            return Basis.CONSENT
+        if facts.email_kind == Contact.EmailKind.FUNCTIONAL:
+            return Basis.FUNCTIONAL_ADDRESS
+        if (
+            purpose.own_similar_products
+            and facts.customer
+            and facts.sale_opt_out_offered
+            and suppressed is not True
+            and (suppressed is False or not email_is_suppressed(email=facts.email))
+        ):
+            return Basis.CUSTOMER_RELATIONSHIP
+        # Markedsføringsloven § 15: electronic marketing to a named person's
+        # address needs one of the above, whatever the GDPR basis of the purpose.
+        return None
+    if purpose.legal_basis == LegalBasis.CONSENT:
+        return Basis.CONSENT if facts.state == State.GRANTED else None
+    if purpose.legal_basis == LegalBasis.LEGITIMATE_INTEREST:
+        # Art. 21(1): after an objection the processing stops (the portal handles
+        # "compelling legitimate grounds" as a staff decision, not here).
+        return None if facts.state == State.OBJECTED else Basis.LEGITIMATE_INTEREST
+    if purpose.legal_basis == LegalBasis.CONTRACT:
+        return Basis.CONTRACT
+    return Basis.LEGAL_OBLIGATION
+
+
+def _facts_queryset(purpose: Purpose, direct_marketing_id: int | None) -> QuerySet[Contact]:
+    qs = Contact.objects.annotate(
+        purpose_state=FilteredRelation("consent_states", condition=Q(consent_states__purpose_id=purpose.pk)),
+    )
+    if direct_marketing_id is not None and purpose.is_marketing:
+        qs = qs.annotate(
+            objection_state=FilteredRelation(
+                "consent_states", condition=Q(consent_states__purpose_id=direct_marketing_id)
+            )
+        )
+    return qs
+
+
+def _facts_values(purpose: Purpose, direct_marketing_id: int | None) -> tuple[str, ...]:
+    names = ["email", "email_kind", "source_type", "source_attests_consent", "purpose_state__state"]
+    if direct_marketing_id is not None and purpose.is_marketing:
+        names.append("objection_state__state")
+    if purpose.is_marketing and purpose.own_similar_products:
+        names += ["organisation__is_customer", "customer_address_record__opt_out_offered"]
+    return tuple(names)
+
+
+def _facts(row: tuple, names: tuple[str, ...]) -> ContactFacts:
+    values = dict(zip(names, row, strict=True))
+    return ContactFacts(
+        email=values["email"],
+        email_kind=values["email_kind"],
+        third_party=values["source_type"] in Contact.THIRD_PARTY_SOURCES,
+        source_attests_consent=values["source_attests_consent"],
+        state=values["purpose_state__state"],
+        marketing_objection=values.get("objection_state__state") == State.OBJECTED,
+        customer=bool(values.get("organisation__is_customer")),
+        sale_opt_out_offered=bool(values.get("customer_address_record__opt_out_offered")),
+    )
+
+
+def _direct_marketing_id() -> int | None:
+    return Purpose.objects.filter(code=Purpose.DIRECT_MARKETING).values_list("pk", flat=True).first()
+
+
+def consent_basis(*, contact: Contact, purpose_code: str) -> str | None:
+    """Which basis lets us use ``purpose_code`` for this person now (None: it may not)."""
+    purpose = purpose_by_code(code=purpose_code)
+    dm = _direct_marketing_id()
+    names = _facts_values(purpose, dm)
+    row = _facts_queryset(purpose, dm).filter(pk=contact.pk).values_list(*names).first()
+    if row is None:
+        return None
+    return _basis(purpose, _facts(row, names))
+
+
+def consent_allowed(*, contact: Contact, purpose_code: str) -> bool:
+    """May we use ``purpose_code`` for this person now?
+
+    One query: the contact by primary key, and its projection rows for the
+    purpose and for the objection to direct marketing, both through the
+    unique (contact, purpose) index.
+    """
+    return consent_basis(contact=contact, purpose_code=purpose_code) is not None
+
+
+def _chunks(values: Iterable[str], size: int) -> Iterator[list[str]]:
+    iterator = iter(values)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def consent_clearances(*, emails: Iterable[str], purpose_code: str) -> dict[str, str]:
+    """For many addresses: {address: basis} for those that may receive ``purpose_code``.
+
+    Addresses are looked up in chunks through the email index and the
+    projection's unique index, so memory grows with the answer, not with the
+    register. Unknown addresses are simply not cleared.
+    """
+    purpose = purpose_by_code(code=purpose_code)
+    if not purpose.is_active:
+        return {}
+    dm = _direct_marketing_id()
+    names = _facts_values(purpose, dm)
+    base = _facts_queryset(purpose, dm)
+    if purpose.legal_basis == LegalBasis.CONSENT and not purpose.own_similar_products:
+        # Only a given consent or a function's address can clear; let the
+        # database drop everyone else before rows reach Python.
+        base = base.filter(Q(purpose_state__state=State.GRANTED) | Q(email_kind=Contact.EmailKind.FUNCTIONAL))
+    # SQLite caps the number of parameters in one statement.
+    size = 10_000 if connection.vendor == "postgresql" else 900
+    cleared: dict[str, str] = {}
+    normalised = (normalise_email(e) for e in emails)
+    for chunk in _chunks(normalised, size):
+        rows = base.filter(email__in=chunk).values_list(*names)
+        candidates: list[ContactFacts] = []
+        for row in rows.iterator(chunk_size=5000):
+            facts = _facts(row, names)
+            basis = _basis(purpose, facts, suppressed=False)
+            if basis == Basis.CUSTOMER_RELATIONSHIP:
+                candidates.append(facts)
+            elif basis is not None:
+                cleared[facts.email] = basis
+        if candidates:
+            # § 15 after erasure: a re-imported customer who once opted out stays out.
+            hashes = {
+                email_hash(f.email, purpose=SuppressionEntry.SUPPRESSION_PURPOSE): f.email for f in candidates
+            }
+            suppressed = set(
+                SuppressionEntry.objects.filter(email_hash__in=list(hashes)).values_list(
+                    "email_hash", flat=True
+                )
+            )
+            for digest, email in hashes.items():
+                if digest not in suppressed:
+                    cleared[email] = Basis.CUSTOMER_RELATIONSHIP
+    return cleared
+
+
+def consent_allowed_emails(*, emails: Iterable[str], purpose_code: str) -> set[str]:
+    """Which of these addresses (normalised) may receive ``purpose_code`` now."""
+    return set(consent_clearances(emails=emails, purpose_code=purpose_code))
+
+
+# --- State, history and replay ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentStateRow:
+    """One purpose's current state for a person, for display (portal, contact page, access report)."""
+
+    purpose_code: str
+    purpose_name: str
+    legal_basis: str
+    is_marketing: bool
+    state: str | None
+    state_label: str
+    channel: str | None
+    changed_at: datetime | None
+    last_event_id: int | None
+
+
+def consent_state_for_contact(*, contact: Contact) -> list[ConsentStateRow]:
+    """Every purpose the person can consent to, and every purpose with a recorded state.
+
+    Two queries, whatever the number of purposes or events.
+    """
+    states = {s.purpose_id: s for s in ConsentState.objects.filter(contact=contact)}
+    purposes = Purpose.objects.filter(
+        Q(legal_basis=LegalBasis.CONSENT, is_active=True) | Q(pk__in=list(states))
+    ).order_by("code")
+    rows = []
+    for purpose in purposes:
+        state = states.get(purpose.pk)
+        rows.append(
+            ConsentStateRow(
+                purpose_code=purpose.code,
+                purpose_name=purpose.name,
+                legal_basis=purpose.legal_basis,
+                is_marketing=purpose.is_marketing,
+                state=state.state if state else None,
+                state_label=str(state.get_state_display() if state else _("Not given")),
+                channel=state.channel if state else None,
+                changed_at=state.changed_at if state else None,
+                last_event_id=state.last_event_id if state else None,
+            )
+        )
+    return rows
+
+
+def consent_history_for_contact(*, contact: Contact, limit: int | None = 200) -> QuerySet[ConsentEvent]:
+    qs = ConsentEvent.objects.filter(contact=contact).select_related("purpose", "notice").order_by("-id")
+    return qs[:limit] if limit else qs
+
+
+def consent_state_replayed(*, contact_ids: Iterable[int]) -> dict[tuple[int, int], str]:
+    """The state per (contact, purpose) replayed from the ledger alone, ignoring the projection."""
+    events: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    for contact_id, purpose_id, action, channel in (
+        ConsentEvent.objects.filter(contact_id__in=list(contact_ids))
+        .order_by("id")
+        .values_list("contact_id", "purpose_id", "action", "channel")
+    ):
+        events.setdefault((contact_id, purpose_id), []).append((action, channel))
+    return {key: state for key, pairs in events.items() if (state := rules.replay(pairs)) is not None}
+
+
+def consent_report() -> list[dict[str, object]]:
+    """Counts per purpose and state, for the staff report (from the projection, one query)."""
+    return list(
+        ConsentState.objects.values("purpose__code", "purpose__name_nb", "purpose__name_en", "state")
+        .annotate(total=Count("pk"))
+        .order_by("purpose__code", "state")
+    )

@@ -239,6 +239,23 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "crontab": {"minute": "30", "hour": "3"},
         "description": "Deletes or anonymises what the retention policies make due (Art. 5(1)(e)).",
     },
+    "consent: notice campaigns": {
+        "task": "consent.tasks.notice_campaigns_resume",
+        "crontab": {"minute": "15"},
+        "description": "Emails every active contact about a material change of the privacy notice before it "
+        "takes effect; resumes a campaign a stopped worker left unfinished.",
+    },
+    "consent: Art. 14 notices": {
+        "task": "consent.tasks.art14_notices_send",
+        "crontab": {"minute": "0", "hour": "7"},
+        "description": "Tells contacts collected from someone else where we got their data (Art. 14), "
+        "within a month of collection, once.",
+    },
+    "consent: expire unconfirmed sign-ups": {
+        "task": "consent.tasks.consent_confirmations_expire",
+        "crontab": {"minute": "45", "hour": "4"},
+        "description": "Records in the consent ledger that web sign-ups not confirmed in time expired.",
+    },
 }
 
 # Data-subject requests (requests_dsar): link lifetimes, reminders and the
@@ -255,3 +272,9 @@ DSAR_RATE_LIMITS = {
     "verify_email": (10, 3600),
     "link_ip": (30, 3600),
 }
+
+# Consent (consent/): how long a double opt-in link and an unsubscribe link
+# stay valid, and how many contacts one notice-campaign task emails.
+CONSENT_CONFIRMATION_DAYS = 7
+CONSENT_UNSUBSCRIBE_LINK_DAYS = 365
+CONSENT_NOTICE_BATCH_SIZE = 200
