@@ -1,0 +1,289 @@
+"""Reads: what each policy makes due, and what must never be swept.
+
+Everything goes through the registry of personal data (core.registry): a
+policy names a category, the registry names the models in it, the field the
+period runs from, and how to reach the person a row is about. Nothing here
+knows a model by name except the register's Contact and Organisation, which
+the rules themselves name (a contact of an active customer, a hold on an
+organisation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from core.registry import Erasure, PersonalData, registry
+from subjects.models import Contact, Organisation
+
+from .models import LegalHold, RetentionPolicy
+
+
+def _resolve(model: type[models.Model], path: str) -> models.Field:
+    """The field at the end of an ORM path (``"application__decided_at"``)."""
+    *hops, last = path.split("__")
+    for hop in hops:
+        model = model._meta.get_field(hop).related_model
+    return model._meta.get_field(last)
+
+
+def path_to_model(model: type[models.Model], target: type[models.Model], *, depth: int = 3) -> str | None:
+    """The ORM path of forward foreign keys from ``model`` to ``target``; "" when it is ``target``."""
+    if model is target:
+        return ""
+    if depth == 0:
+        return None
+    for field in model._meta.concrete_fields:
+        if field.is_relation and field.many_to_one and field.related_model is not None:
+            rest = path_to_model(field.related_model, target, depth=depth - 1)
+            if rest is not None:
+                return f"{field.name}__{rest}" if rest else field.name
+    return None
+
+
+def policy_declarations(policy: RetentionPolicy) -> list[PersonalData]:
+    """The models a policy sweeps, children before parents.
+
+    A child (an application's document) is swept on its own before its parent,
+    so that whatever the child owns (a stored file) is removed with it.
+    """
+    declarations = [d for d in registry.by_category(policy.category) if d.erasure is not Erasure.KEEP]
+    models_here = {d.model for d in declarations}
+
+    def depth(declaration: PersonalData) -> int:
+        parents = {
+            f.related_model
+            for f in declaration.model._meta.concrete_fields
+            if f.is_relation and f.related_model in models_here and f.related_model is not declaration.model
+        }
+        return 0 if parents else 1
+
+    return sorted(declarations, key=lambda d: (depth(d), d.label))
+
+
+def anchor_path(policy: RetentionPolicy, declaration: PersonalData) -> str | None:
+    return policy.anchor or declaration.retention_anchor
+
+
+def anchor_expression(policy: RetentionPolicy, declaration: PersonalData) -> Any:
+    anchor = anchor_path(policy, declaration)
+    if policy.fallback_anchor:
+        return Coalesce(F(anchor), F(policy.fallback_anchor))
+    return F(anchor)
+
+
+def policy_cutoff(policy: RetentionPolicy, *, now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) - timedelta(days=policy.period_days)
+
+
+def active_customers(*, today: date | None = None) -> QuerySet:
+    """Organisations with an active customer contract, as the register records it."""
+    today = today or timezone.localdate()
+    return Organisation.objects.filter(
+        Q(customer_contract_ends__isnull=True) | Q(customer_contract_ends__gte=today), is_customer=True
+    )
+
+
+def held_contacts(*, today: date | None = None) -> QuerySet:
+    holds = LegalHold.objects.active(on=today)
+    return Contact.objects.filter(
+        Q(pk__in=holds.filter(scope=LegalHold.Scope.CONTACT).values("contact_id"))
+        | Q(organisation__in=holds.filter(scope=LegalHold.Scope.ORGANISATION).values("organisation_id"))
+    )
+
+
+def category_is_held(category: str, *, today: date | None = None) -> bool:
+    return (
+        LegalHold.objects.active(on=today).filter(scope=LegalHold.Scope.CATEGORY, category=category).exists()
+    )
+
+
+def protected_email_sources(*, today: date | None = None) -> dict[str, QuerySet]:
+    """Every source of people retention must leave alone, each a queryset of normalised emails.
+
+    The holds are ours; the rest are guards other apps register (an open
+    data-subject request: Art. 17(3) and 18 forbid erasing what a pending
+    request is about). All of them are read afresh for every batch, so a
+    request opened while a sweep runs protects its person from the next batch on.
+    """
+    sources = {"legal_hold": held_contacts(today=today).values_list("email", flat=True)}
+    for name, guard in registry.guards().items():
+        sources[f"guard:{name}"] = guard()
+    return sources
+
+
+def _exclude_people(queryset: QuerySet, declaration: PersonalData, sources: dict[str, QuerySet]) -> QuerySet:
+    for emails in sources.values():
+        if declaration.subject_email_path is not None:
+            # NOT IN (subquery): a NULL from a guard excludes everything, which
+            # errs on the side of keeping.
+            queryset = queryset.exclude(**{f"{declaration.subject_email_path}__in": emails})
+        elif declaration.find_rows is not None:
+            found = declaration.find_rows(sorted(set(emails)))
+            queryset = queryset.exclude(pk__in=found.values("pk"))
+    return queryset
+
+
+def anonymised_marker(plan: dict[str, Any]) -> Q | None:
+    """Rows whose fixed replacements are already in place: anonymised by an earlier batch."""
+    static = {k: v for k, v in plan.items() if not hasattr(v, "resolve_expression")}
+    return Q(**static) if static else None
+
+
+def policy_due(
+    *,
+    policy: RetentionPolicy,
+    declaration: PersonalData,
+    now: datetime | None = None,
+    plan: dict[str, Any] | None = None,
+) -> QuerySet:
+    """The rows of ``declaration`` the policy makes due now, less everything protected."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    cutoff = policy_cutoff(policy, now=now)
+    anchor_field = _resolve(declaration.model, anchor_path(policy, declaration))
+    if not isinstance(anchor_field, models.DateTimeField):
+        cutoff = timezone.localdate(cutoff)
+    queryset = declaration.model._default_manager.alias(
+        _retention_anchor=anchor_expression(policy, declaration)
+    )
+    queryset = queryset.filter(_retention_anchor__lt=cutoff)
+    queryset = _exclude_people(queryset, declaration, protected_email_sources(today=today))
+    contact_path = path_to_model(declaration.model, Contact)
+    if contact_path is not None:
+        prefix = f"{contact_path}__" if contact_path else ""
+        held = held_contacts(today=today).values("pk")
+        queryset = queryset.exclude(**{f"{prefix}pk__in": held})
+        if policy.exempt_active_customers:
+            queryset = queryset.exclude(**{f"{prefix}organisation__in": active_customers(today=today)})
+    if plan is not None and (marker := anonymised_marker(plan)) is not None:
+        queryset = queryset.exclude(marker)
+    return queryset
+
+
+def policy_sample(
+    *, policy: RetentionPolicy, declaration: PersonalData, size: int = 10
+) -> list[dict[str, Any]]:
+    """A few due rows for the preview: id and how it reads in the admin, nothing more."""
+    plan = policy_plan(policy, declaration)
+    rows = policy_due(policy=policy, declaration=declaration, plan=plan).order_by("pk")[:size]
+    return [{"pk": row.pk, "label": str(row)} for row in rows]
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    policy: RetentionPolicy
+    declaration: PersonalData
+    due: int
+    total: int
+    due_in_30_days: int
+    sample: list[dict[str, Any]]
+    held: bool
+
+    @property
+    def share(self) -> float:
+        return self.due / self.total if self.total else 0.0
+
+
+def retention_preview(*, policies: QuerySet | None = None, sample_size: int = 10) -> list[PreviewLine]:
+    """What the next run will remove, per policy and model, and what becomes due within 30 days."""
+    now = timezone.now()
+    lines = []
+    policies = policies if policies is not None else RetentionPolicy.objects.filter(enabled=True)
+    for policy in policies:
+        held = category_is_held(policy.category)
+        for declaration in policy_declarations(policy):
+            plan = policy_plan(policy, declaration)
+            due = policy_due(policy=policy, declaration=declaration, now=now, plan=plan).count()
+            soon = policy_due(
+                policy=policy, declaration=declaration, now=now + timedelta(days=30), plan=plan
+            ).count()
+            lines.append(
+                PreviewLine(
+                    policy=policy,
+                    declaration=declaration,
+                    due=due,
+                    total=declaration.model._default_manager.count(),
+                    due_in_30_days=max(0, soon - due),
+                    sample=policy_sample(policy=policy, declaration=declaration, size=sample_size)
+                    if due
+                    else [],
+                    held=held,
+                )
+            )
+    return lines
+
+
+def valve_share(policy: RetentionPolicy) -> float:
+    if policy.max_share is not None:
+        return float(policy.max_share)
+    return float(settings.RETENTION_MAX_SHARE)
+
+
+ANONYMISED_EMAIL_DOMAIN = "anonymised.invalid"
+
+
+def anonymise_plan(declaration: PersonalData, *, keep: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
+    """Set-based replacements for every personal field of ``declaration``, less ``keep``.
+
+    The declaration's own ``anonymise`` values come first; a field it does not
+    name gets a replacement derived from its type: empty text, no relation, the
+    month of a date (what statistics need), a unique placeholder where the
+    column must stay unique. Raises ValueError, naming the field, where no
+    replacement is possible (a required link to another record).
+    """
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast, Concat, TruncMonth
+
+    plan: dict[str, Any] = {}
+    model = declaration.model
+    for name in declaration.personal_fields:
+        if name in keep:
+            continue
+        field = model._meta.get_field(name)
+        declared = declaration.anonymise.get(name, ...)
+        if declared is not ... and not callable(declared):
+            if declared is None and not field.null:
+                raise ValueError(f"{declaration.label}.{name}")
+            plan[name] = declared
+        elif field.many_to_many or (field.is_relation and not field.null):
+            raise ValueError(f"{declaration.label}.{name}")
+        elif field.is_relation or (field.null and not isinstance(field, models.DateField)):
+            plan[name] = None
+        elif isinstance(field, models.EmailField) or field.unique:
+            # Unique per row, never a real address (RFC 2606 reserves .invalid).
+            placeholder = [Value("anonymised-"), Cast(F("pk"), CharField())]
+            if isinstance(field, models.EmailField):
+                placeholder.append(Value(f"@{ANONYMISED_EMAIL_DOMAIN}"))
+            plan[name] = Concat(*placeholder, output_field=CharField())
+        elif isinstance(field, models.DateTimeField):
+            plan[name] = TruncMonth(F(name))
+        elif isinstance(field, models.DateField):
+            plan[name] = TruncMonth(F(name), output_field=models.DateField())
+        elif isinstance(field, models.BooleanField):
+            plan[name] = False
+        elif isinstance(field, models.FileField):
+            plan[name] = ""
+        elif isinstance(field, models.GenericIPAddressField):
+            plan[name] = "0.0.0.0"  # noqa: S104  (a placeholder, never bound)
+        elif isinstance(field, models.CharField | models.TextField):
+            default = field.default if field.has_default() and not callable(field.default) else ""
+            plan[name] = default
+        elif isinstance(field, models.IntegerField | models.FloatField | models.DecimalField):
+            plan[name] = 0
+        else:
+            raise ValueError(f"{declaration.label}.{name}")
+    return plan
+
+
+def policy_plan(policy: RetentionPolicy, declaration: PersonalData) -> dict[str, Any] | None:
+    if policy.action != RetentionPolicy.Action.ANONYMISE:
+        return None
+    return anonymise_plan(declaration, keep=tuple(policy.keep_for_statistics or ()))
