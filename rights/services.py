@@ -15,8 +15,9 @@ import json
 import logging
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from django.db import models, transaction
 from django.db.models import ProtectedError, QuerySet, RestrictedError
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from consent.models import SuppressionEntry
@@ -269,9 +271,7 @@ def _erase_rows(
         for step in plan:
             if step.delete:
                 if step.declaration.erasure is Erasure.ANONYMISE:
-                    logger.warning(
-                        "rights: %s cannot be anonymised, deleting instead", step.declaration.label
-                    )
+                    logger.info("rights: %s cannot be anonymised, deleting instead", step.declaration.label)
                 _, per_model = step.rows.delete()
                 for label, count in per_model.items():
                     if count:
@@ -450,3 +450,120 @@ def subject_rectify(
             audit_record(actor=actor, action="rights.rectify", target=row, fields=cleaned)
             corrected[declaration.label] += 1
     return dict(corrected)
+
+
+# --- The journal, and replaying it after a restore --------------------------------------------
+
+JOURNAL_FIELDS = ("email_hash", "reference", "erased_at")
+
+
+def erasure_journal_export() -> Iterator[dict[str, str]]:
+    """Every journal entry as plain values: keyed hashes, references and times, no address."""
+    for entry in ErasureJournalEntry.objects.order_by("erased_at", "id").values(*JOURNAL_FIELDS).iterator():
+        yield {**entry, "erased_at": entry["erased_at"].isoformat()}
+
+
+def erasure_journal_import(*, entries: Iterable[dict[str, str]]) -> int:
+    """Bring back journal entries from an export (a restore may have rolled the journal back). Idempotent."""
+    parsed = []
+    for number, entry in enumerate(entries, start=1):
+        digest = str(entry.get("email_hash", ""))
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ValidationError(
+                _("Line %(number)s of the journal is not a journal entry."), params={"number": number}
+            )
+        erased_at = parse_datetime(str(entry.get("erased_at", ""))) or timezone.now()
+        parsed.append(
+            ErasureJournalEntry(
+                email_hash=digest, reference=str(entry.get("reference", ""))[:64], erased_at=erased_at
+            )
+        )
+    before = ErasureJournalEntry.objects.count()
+    with transaction.atomic():
+        ErasureJournalEntry.objects.bulk_create(parsed, batch_size=1000, ignore_conflicts=True)
+    return ErasureJournalEntry.objects.count() - before
+
+
+@dataclass
+class ReplayOutcome:
+    people: int = 0
+    erased: dict[str, int] = field(default_factory=dict)
+    kept: list[tuple[str, str]] = field(default_factory=list)
+
+
+REPLAY_BATCH = 5000
+
+
+def erasure_replay(*, actor: Actor, since: datetime | None = None, dry_run: bool = False) -> ReplayOutcome:
+    """Erase again everyone in the journal who is back, after a database backup was restored (Art. 17).
+
+    Addresses cannot be read from the journal, so every address the register
+    holds is hashed and compared: each column that holds the subjects'
+    addresses is read once, in batches (one query per batch, never per row),
+    and the people found are erased by the same set-based erasure as the
+    first time, in one transaction. Their addresses go back on the suppression
+    list too, in case the restore rolled that back as well.
+
+    ``since``: when the restored backup was taken. Only erasures from then on
+    are repeated, so a person erased earlier who later came back of their own
+    accord (a new job application) is left alone. ``dry_run`` counts the
+    people without erasing them.
+    """
+    entries = ErasureJournalEntry.objects.all()
+    if since is not None:
+        entries = entries.filter(erased_at__gte=since)
+    journalled = set(entries.values_list("email_hash", flat=True))
+    if not journalled:
+        return ReplayOutcome()
+    found: set[str] = set()
+    for model, column in _address_columns():
+        values = (
+            model._default_manager.exclude(**{column: ""})
+            .values_list(column, flat=True)
+            .order_by()
+            .distinct()
+            .iterator(chunk_size=REPLAY_BATCH)
+        )
+        for value in values:
+            address = normalise_email(value)
+            if (
+                address not in found
+                and email_hash(address, purpose=ErasureJournalEntry.HASH_PURPOSE) in journalled
+            ):
+                found.add(address)
+    if not found:
+        return ReplayOutcome()
+    addresses = sorted(found)
+    if dry_run:
+        return ReplayOutcome(people=len(addresses))
+    with transaction.atomic():
+        for address in addresses:
+            suppression_add(email=address, reason=SuppressionEntry.Reason.ERASURE, actor=actor)
+        outcome, files = _erase_rows(addresses, actor=actor, reference="erasure_replay")
+        audit_record(
+            actor=actor,
+            action="rights.erasure_replay",
+            target_type=ErasureJournalEntry._meta.label_lower,
+            fields=sorted(outcome.erased),
+        )
+        transaction.on_commit(lambda: _delete_files(files))
+    return ReplayOutcome(people=len(addresses), erased=outcome.erased, kept=outcome.kept)
+
+
+def _address_columns() -> list[tuple[type[models.Model], str]]:
+    """(model, column) of every place an erasable declaration finds a person's address, once each.
+
+    ``contact__email`` leads to Contact.email, so the interactions are not read
+    to find their contacts: the contacts are read once, and the erasure then
+    reaches the interactions through the declaration.
+    """
+    columns: dict[tuple[type[models.Model], str], None] = {}
+    for declaration in registry.personal():
+        if declaration.erasure is Erasure.KEEP or declaration.subject_email_path is None:
+            continue
+        model: type[models.Model] = declaration.model
+        *hops, column = declaration.subject_email_path.split("__")
+        for hop in hops:
+            model = model._meta.get_field(hop).related_model
+        columns[(model, column)] = None
+    return list(columns)

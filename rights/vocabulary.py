@@ -20,6 +20,8 @@ PURPOSES = {
     "honour_objection": _("To respect your objection or opt-out"),
     "honour_erasure": _("To make sure your erasure lasts"),
     "honour_rights": _("To answer your requests about your data"),
+    "handle_data_subject_request": _("To answer your requests about your data"),
+    "legal_claims": _("To establish, exercise or defend legal claims"),
     "legal_obligation_security": _("To keep our systems secure and meet our legal obligations"),
 }
 
@@ -40,6 +42,8 @@ CATEGORIES = {
     "erasure_journal": _("Erasure journal"),
     "consent": _("Consents"),
     "request": _("Your requests about your data"),
+    "data_subject_request": _("Your requests about your data"),
+    "legal_hold": _("Legal holds"),
     "audit_trail": _("Audit trail"),
 }
 
