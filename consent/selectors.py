@@ -257,14 +257,20 @@ def _facts(row: tuple, names: tuple[str, ...]) -> ContactFacts:
     )
 
 
-def _direct_marketing_id() -> int | None:
-    return Purpose.objects.filter(code=Purpose.DIRECT_MARKETING).values_list("pk", flat=True).first()
+def _purpose_and_direct_marketing(code: str) -> tuple[Purpose, int | None]:
+    """The purpose asked about and the id of ``direct_marketing``, in one query."""
+    if not code:
+        raise NotFound(str(_("No purpose was given.")))
+    found = {p.code: p for p in Purpose.objects.filter(code__in={code, Purpose.DIRECT_MARKETING})}
+    if code not in found:
+        raise NotFound(str(_("There is no purpose with that code.")))
+    dm = found.get(Purpose.DIRECT_MARKETING)
+    return found[code], dm.pk if dm else None
 
 
 def consent_basis(*, contact: Contact, purpose_code: str) -> str | None:
     """Which basis lets us use ``purpose_code`` for this person now (None: it may not)."""
-    purpose = purpose_by_code(code=purpose_code)
-    dm = _direct_marketing_id()
+    purpose, dm = _purpose_and_direct_marketing(purpose_code)
     names = _facts_values(purpose, dm)
     row = _facts_queryset(purpose, dm).filter(pk=contact.pk).values_list(*names).first()
     if row is None:
@@ -295,10 +301,9 @@ def consent_clearances(*, emails: Iterable[str], purpose_code: str) -> dict[str,
     projection's unique index, so memory grows with the answer, not with the
     register. Unknown addresses are simply not cleared.
     """
-    purpose = purpose_by_code(code=purpose_code)
+    purpose, dm = _purpose_and_direct_marketing(purpose_code)
     if not purpose.is_active:
         return {}
-    dm = _direct_marketing_id()
     names = _facts_values(purpose, dm)
     base = _facts_queryset(purpose, dm)
     if purpose.legal_basis == LegalBasis.CONSENT and not purpose.own_similar_products:
