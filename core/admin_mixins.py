@@ -49,6 +49,18 @@ class ServiceAdmin(admin.ModelAdmin):
             )
         return response
 
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        # A list reveals people too; record that it was seen (not what was searched:
+        # the search words may themselves be personal data).
+        if self.audit_views and request.method == "GET" and response.status_code == 200:
+            audit_record(
+                actor=Actor.from_request(request),
+                action=f"{self.model._meta.model_name}.list",
+                target_type=self.model._meta.label_lower,
+            )
+        return response
+
 
 class _Echo:
     def write(self, value: str) -> str:

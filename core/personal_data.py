@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from core.registry import PersonalData, registry
+from core.registry import Erasure, PersonalData, registry
 
 from .models import AuditEvent, WorkerHeartbeat
 
@@ -21,6 +21,10 @@ registry.register(
         source=_("Recorded by the system"),
         retention_anchor="at",
         retention_note=_("Kept for security investigations"),
+        # Nothing in the product deletes an audit event; it names records by id,
+        # never the person, so erasing a person leaves it as it is.
+        erasure=Erasure.KEEP,
+        kept_because=_("The security record of who did what (Art. 32); it holds no data about you."),
     )
 )  # fmt: skip
 registry.register_not_personal(WorkerHeartbeat, reason="Operational timestamps only.")

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 
 from core.audit import Actor, audit_record
 from core.models import AppendOnlyError, AuditEvent
 from subjects import services
 from subjects.models import Contact
+from tests.conftest import needs_postgres
 from tests.subjects.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +54,19 @@ def test_an_update_records_only_the_changed_field_names(staff_user):
     event = AuditEvent.objects.get(action="contact.update")
     assert event.changed_fields == ["job_title"]
     assert Contact.objects.get(pk=contact.pk).job_title == "CFO"
+
+
+@needs_postgres
+def test_postgresql_itself_refuses_to_change_or_delete_an_event():
+    event = audit_record(actor=Actor.system("test"), action="contact.view", target_type="x", target_id=1)
+    for statement in (
+        "UPDATE core_auditevent SET action = 'x' WHERE id = %s",
+        "DELETE FROM core_auditevent WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [event.pk])
+    assert AuditEvent.objects.get(pk=event.pk).action == "contact.view"

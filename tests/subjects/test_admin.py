@@ -150,3 +150,10 @@ class TestApplicationDocument:
         client.force_login(stranger)
         response = client.get(self.url(register))
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_viewing_the_contact_list_is_audited_without_the_search_words(staff_client, staff_user, register):
+    staff_client.get(reverse("admin:subjects_contact_changelist"), {"q": "Nordmann"})
+    event = AuditEvent.objects.get(action="contact.list")
+    assert (event.actor_id, event.target_type) == (str(staff_user.pk), "subjects.contact")
+    assert "Nordmann" not in str(AuditEvent.objects.filter(pk=event.pk).values().get())
