@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from core.audit import Actor
 from consent import services
 from consent.models import ConsentEvent
+from core.audit import Actor
 from subjects.models import Contact
 
 WORDING = "Ja, IntegrasjonsPartner BITS AS kan sende meg e-post om nyheter. Jeg kan trekke samtykket tilbake."

@@ -1,4 +1,4 @@
-"""The ledger is append-only in the model layer and, on PostgreSQL, in the database; erasure is the way through."""
+"""The ledger is append-only (model layer; on PostgreSQL the database too); erasure is the way through."""
 
 from __future__ import annotations
 
@@ -80,9 +80,12 @@ def test_the_database_refuses_a_plain_update_and_delete():
     event = grant(ContactFactory())
     table = ConsentEvent._meta.db_table
     for sql in (f"UPDATE {table} SET reference = 'x' WHERE id = %s", f"DELETE FROM {table} WHERE id = %s"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [event.pk])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk])
     assert ConsentEvent.objects.get(pk=event.pk).reference == "test"
 
 
@@ -90,10 +93,13 @@ def test_the_database_refuses_a_plain_update_and_delete():
 def test_the_database_refuses_an_update_even_during_erasure():
     event = grant(ContactFactory())
     table = ConsentEvent._meta.db_table
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('personvern.erasure', 'on', true)")
-            cursor.execute(f"UPDATE {table} SET reference = 'x' WHERE id = %s", [event.pk])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT set_config('personvern.erasure', 'on', true)")
+        cursor.execute(f"UPDATE {table} SET reference = 'x' WHERE id = %s", [event.pk])
 
 
 @needs_postgres
@@ -104,7 +110,11 @@ def test_the_erasure_setting_ends_with_the_erasure():
     with transaction.atomic():
         services.consent_events_erase(contact_ids=[contact.pk], actor=SYSTEM)
         # Still inside the same transaction: the way through is closed again.
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(f"DELETE FROM {ConsentEvent._meta.db_table} WHERE id = %s", [event.pk])
+        table = ConsentEvent._meta.db_table
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(f"DELETE FROM {table} WHERE id = %s", [event.pk])
     assert ConsentEvent.objects.filter(pk=event.pk).exists()

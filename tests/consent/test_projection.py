@@ -1,4 +1,4 @@
-"""For any sequence of events, the projection kept in the database equals the state replayed from the ledger."""
+"""For any sequence of events, the projection in the database equals the state replayed from the ledger."""
 
 from __future__ import annotations
 
