@@ -74,7 +74,13 @@ def prepare_database(*, name: str, contacts: int, interactions_per_contact: int 
             conn.execute(f"COMMENT ON DATABASE \"{template}\" IS 'seeded'")
         conn.execute(f'DROP DATABASE IF EXISTS "{work}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{work}" TEMPLATE "{template}"')
-    return _with_db(base_url(), work)
+        conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", [template])
+    url = _with_db(base_url(), work)
+    # The template may predate the newest migrations: bring the copy up to date.
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false"}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+    return url
 
 
 def setup_django(database_url: str) -> None:
