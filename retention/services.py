@@ -570,6 +570,11 @@ def retention_sweep(
         raise SweepBusy(_("Another retention sweep is running; this one did not start."))
     outcome = SweepOutcome()
     try:
+        # Holding the lock, no other run is alive: a run still marked running
+        # was cut off (its worker killed); every batch it committed stays done.
+        SweepRun.objects.filter(status=SweepRun.Status.RUNNING).update(
+            status=SweepRun.Status.INTERRUPTED, finished_at=timezone.now()
+        )
         for policy in policies:
             run = policy_sweep(
                 policy=policy, trigger=trigger, now=now, lock_holder=holder, batch_size=batch_size
