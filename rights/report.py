@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from html import escape
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils import formats, timezone
-from django.utils.html import escape
+from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -98,7 +98,12 @@ def _describe_fields(
     return fields, choices
 
 
-def _display(value: object, choices: dict[Any, str] | None) -> str:
+# Dates as a person reads them, formatted without Django's per-call format lookup:
+# a report may hold tens of thousands of them.
+DATE_FORMATS = {"nb": ("%d.%m.%Y", "%d.%m.%Y kl. %H:%M"), "en": ("%d %b %Y", "%d %b %Y, %H:%M")}
+
+
+def _display(value: object, choices: dict[Any, str] | None, formats_: tuple[str, str], zone: Any) -> str:
     if value is None or value == "":
         return "\N{EN DASH}"
     if choices and value in choices:
@@ -106,9 +111,9 @@ def _display(value: object, choices: dict[Any, str] | None) -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, datetime):
-        return formats.localize(timezone.localtime(value) if timezone.is_aware(value) else value)
+        return (value.astimezone(zone) if value.tzinfo else value).strftime(formats_[1])
     if isinstance(value, date):
-        return formats.localize(value)
+        return value.strftime(formats_[0])
     return str(value)
 
 
@@ -117,14 +122,25 @@ def render_rows_html(section: ReportSection) -> SafeString:
 
     Built in Python rather than in the template language: a person with ten
     thousand interactions means thirty thousand cells, which the template
-    engine renders an order of magnitude slower.
+    engine renders an order of magnitude slower. In the same pass, dates in
+    ``section.rows`` become ISO 8601 text for the JSON report, so the rows are
+    walked once.
     """
     names = [n for n, _label in section.fields]
     choices = [section.choices.get(n) for n in names]
+    formats_ = DATE_FORMATS.get((translation.get_language() or "nb")[:2], DATE_FORMATS["nb"])
+    zone = timezone.get_current_timezone()
+    yes_no = {True: escape(_("Yes")), False: escape(_("No"))}
     lines = []
     for row in section.rows:
-        cells = "".join(
-            f"<td>{escape(_display(row.get(n), c))}</td>" for n, c in zip(names, choices, strict=True)
-        )
-        lines.append(f"<tr>{cells}</tr>")
+        cells = []
+        for name, choice in zip(names, choices, strict=True):
+            value = row.get(name)
+            if isinstance(value, bool):
+                cells.append(f"<td>{yes_no[value]}</td>")
+                continue
+            cells.append(f"<td>{escape(_display(value, choice, formats_, zone))}</td>")
+            if isinstance(value, date):
+                row[name] = value.isoformat()
+        lines.append(f"<tr>{''.join(cells)}</tr>")
     return mark_safe("\n".join(lines))  # noqa: S308 - every cell is escaped above

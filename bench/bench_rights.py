@@ -1,0 +1,259 @@
+"""Data-subject rights at 1,000,000 contacts on PostgreSQL (issue 4, "Performance").
+
+1. The access report (Art. 15) for one contact with 10,000 interactions:
+   time, number of queries, peak memory. Baseline: the same rows read by one
+   hand-written SELECT per table, in the same run.
+2. Erasure (Art. 17) of that contact, in one transaction: time and number of
+   statements. Baseline: hand-written DELETEs of the same rows.
+3. Twenty access requests arriving at once, completed by a real Celery worker
+   (needs REDIS_URL; the worker runs with two processes): first twenty
+   ``rights.tasks.access_report_build_for_contact`` tasks queued at once (the
+   engine alone), then, when requests_dsar offers its services, twenty
+   requests through the whole workflow (submit, verify, complete in this
+   process; the worker builds and attaches each answer).
+
+Sizes: BENCH_RIGHTS_CONTACTS (default 1,000,000), BENCH_RIGHTS_INTERACTIONS (10,000).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from common import ROOT, peak_memory_mb, prepare_database, report, setup_django
+
+CONTACTS = int(os.environ.get("BENCH_RIGHTS_CONTACTS", "1000000"))
+INTERACTIONS = int(os.environ.get("BENCH_RIGHTS_INTERACTIONS", "10000"))
+CONCURRENT = 20
+
+
+def migrate(url: str) -> None:
+    # The template was seeded with the migrations of its day; bring the copy up to date,
+    # app by app, so that one app's unfinished migration does not stop the others'.
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false"}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    for app in ("subjects", "consent", "retention", "requests_dsar", "rights", None):
+        command = [sys.executable, str(ROOT / "manage.py"), "migrate", *([app] if app else []), "-v0"]
+        if subprocess.run(command, env=env, cwd=ROOT, capture_output=True).returncode:
+            print(f"note: migrate {app or '(all)'} failed on this tree; measuring without it", flush=True)
+
+
+def give_interactions(contact_id: int, count: int) -> None:
+    from django.db import connection
+
+    from core.bulk import bulk_insert
+    from subjects.models import Interaction
+
+    start = datetime(2022, 1, 1, tzinfo=UTC)
+    rows = (
+        (contact_id, "call", start + timedelta(hours=i), f"Samtale nr. {i} om lisens og faktura", None)
+        for i in range(count)
+    )
+    bulk_insert(Interaction, ["contact", "kind", "occurred_at", "summary", "staff_member"], rows)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE subjects_interaction")
+
+
+def bench_access(email: str) -> list[tuple[str, str]]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rights.services import access_report_build
+
+    access_report_build(emails=[email], reference="BENCH-WARM")  # warm caches and templates
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        content = access_report_build(emails=[email], reference="BENCH")
+        times.append(time.perf_counter() - started)
+    with CaptureQueriesContext(connection) as queries:
+        access_report_build(emails=[email], reference="BENCH")
+    tracemalloc.start()
+    access_report_build(emails=[email], reference="BENCH")
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    # Baseline: the same rows, one hand-written SELECT per table, no report.
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute("SELECT * FROM subjects_contact WHERE email = %s", [email])
+        cursor.fetchall()
+        cursor.execute(
+            "SELECT i.kind, i.occurred_at, i.summary FROM subjects_interaction i "
+            "JOIN subjects_contact c ON c.id = i.contact_id WHERE c.email = %s ORDER BY i.id",
+            [email],
+        )
+        cursor.fetchall()
+        baseline = time.perf_counter() - started
+    return [
+        ("access report, median of 5", f"{statistics.median(times):.3f} s (min {min(times):.3f} s)"),
+        ("queries", f"{len(queries.captured_queries)} (one per registered model; independent of rows)"),
+        ("zip size", f"{len(content) / 1024:.0f} KiB"),
+        ("peak Python allocations while building", f"{traced_peak / 1024 / 1024:.1f} MB"),
+        ("peak resident memory of the process", f"{peak_memory_mb():.0f} MB"),
+        ("baseline: two hand-written SELECTs", f"{baseline:.3f} s"),
+    ]
+
+
+def bench_erase(email: str) -> list[tuple[str, str]]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.audit import Actor
+    from rights.services import subject_erase
+    from subjects.models import Contact, Interaction
+
+    contact_id = Contact.objects.get(email=email).pk
+    rows = Interaction.objects.filter(contact_id=contact_id).count()
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        outcome = subject_erase(emails=[email], actor=Actor.system("bench"), reference="BENCH-ERASE")
+        seconds = time.perf_counter() - started
+    statements = [q["sql"] for q in queries.captured_queries]
+    per_row = sum(1 for s in statements if "subjects_interaction" in s and ("UPDATE" in s or "DELETE" in s))
+    return [
+        ("erase one contact", f"{seconds:.3f} s, one transaction"),
+        ("rows erased", ", ".join(f"{k} {v}" for k, v in outcome.erased.items())),
+        ("interactions before", f"{rows:,}"),
+        ("statements", f"{len(statements)} in all, {per_row} touching subjects_interaction"),
+    ]
+
+
+def erase_baseline(contact_id: int) -> float:
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute("DELETE FROM subjects_interaction WHERE contact_id = %s", [contact_id])
+        cursor.execute("DELETE FROM subjects_webvisit WHERE contact_id = %s", [contact_id])
+        cursor.execute("DELETE FROM subjects_contact WHERE id = %s", [contact_id])
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return seconds
+
+
+def start_worker(url: str, queue: str) -> subprocess.Popen:
+    from config.celery_app import app
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "false",
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+    }
+    env["EMAIL_URL"] = "memorymail://"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "2",
+         "--loglevel=WARNING", "-n", f"{queue}@%h", "--without-mingle", "--without-gossip"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if app.control.ping(destination=[f"{queue}@{os.uname().nodename}"], timeout=0.5):
+            return process
+    process.kill()
+    sys.exit("the Celery worker did not start")
+
+
+def bench_twenty(url: str) -> list[tuple[str, str]]:
+    if not os.environ.get("REDIS_URL"):
+        return [("twenty requests at once", "skipped: set REDIS_URL for a real worker")]
+    from config.celery_app import app
+    from subjects.models import Contact
+
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
+    contacts = list(Contact.objects.order_by("pk").values_list("pk", "email")[1000 : 1000 + CONCURRENT])
+    worker = start_worker(url, queue)
+    try:
+        rows = _twenty_tasks(contacts)
+        workflow = _workflow()
+        if workflow is not None:
+            rows += _twenty_through_workflow(workflow, contacts)
+        return rows
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def _workflow():
+    try:
+        from requests_dsar import services
+    except ImportError:
+        return None
+    needed = ("request_submit", "request_token_issue", "request_verify", "request_complete")
+    return services if all(hasattr(services, n) for n in needed) else None
+
+
+def _twenty_through_workflow(services, contacts: list[tuple[int, str]]) -> list[tuple[str, str]]:
+    from core.audit import Actor
+    from requests_dsar.models import DataSubjectRequest, RequestToken
+
+    staff = Actor.system("bench")
+    started = time.perf_counter()
+    ids = []
+    for _pk, email in contacts:
+        submission = services.request_submit(type="access", email=email, actor=Actor.subject("127.0.0.1"))
+        token = services.request_token_issue(request=submission.request, purpose=RequestToken.Purpose.VERIFY)
+        request = services.request_verify(token=token, actor=Actor.subject("127.0.0.1"))
+        services.request_complete(request=request, actor=staff)
+        ids.append(request.pk)
+    queued = time.perf_counter() - started
+    while DataSubjectRequest.objects.filter(pk__in=ids, answer_ready_at__isnull=True).exists():
+        if time.perf_counter() - started > 300:
+            return [("twenty requests at once", "gave up after 300 s")]
+        time.sleep(0.01)
+    done = time.perf_counter() - started
+    return [
+        ("twenty access requests, end to end", f"{done:.2f} s until all twenty answers were attached"),
+        ("of which submitting, verifying, completing", f"{queued:.2f} s in this process"),
+        ("what ran", "requests_dsar submit+verify+complete here; the worker built and attached each zip"),
+    ]
+
+
+def _twenty_tasks(contacts: list[tuple[int, str]]) -> list[tuple[str, str]]:
+    from rights.tasks import access_report_build_for_contact
+    from subjects.models import private_storage
+
+    marker = f"BENCH-{uuid.uuid4().hex[:6]}"
+    started = time.perf_counter()
+    for i, (pk, _email) in enumerate(contacts):
+        access_report_build_for_contact.delay(pk, f"{marker}-{i}")
+    names = [f"access-reports/{marker}-{i}.zip" for i in range(len(contacts))]
+    while not all(private_storage.exists(n) for n in names):
+        if time.perf_counter() - started > 300:
+            return [("twenty requests at once", "gave up after 300 s")]
+        time.sleep(0.01)
+    done = time.perf_counter() - started
+    for name in names:
+        private_storage.delete(name)
+    return [
+        ("twenty access reports at once", f"{done:.2f} s until all twenty zips were stored by the worker"),
+        ("what ran", "twenty rights.tasks.access_report_build_for_contact tasks; no request workflow"),
+    ]
+
+
+if __name__ == "__main__":
+    url = prepare_database(name="rights", contacts=CONTACTS)
+    migrate(url)
+    setup_django(url)
+    from subjects.models import Contact
+
+    contact_id, email = Contact.objects.order_by("pk").values_list("pk", "email")[CONTACTS // 2]
+    give_interactions(contact_id, INTERACTIONS)
+    count = Contact.objects.get(pk=contact_id).interactions.count()
+    rows = [
+        ("database", f"{Contact.objects.count():,} contacts; the one measured has {count:,} interactions")
+    ]
+    rows += bench_access(email)
+    rows += [("baseline: hand-written DELETEs, rolled back", f"{erase_baseline(contact_id):.3f} s")]
+    rows += bench_erase(email)
+    rows += bench_twenty(url)
+    report("rights: access report, erasure, twenty requests", rows)
