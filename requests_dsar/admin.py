@@ -149,14 +149,16 @@ class CompleteForm(forms.Form):
                         label=f"{declaration.model._meta.verbose_name}: {name}",
                         initial=current,
                         required=False,
+                        help_text=_("Now: %(value)s. Leave as it is to keep it.") % {"value": current or "-"},
                     )
                     self.rectifiable.append((key, declaration.label, name))
 
     def changes(self) -> dict[str, dict[str, object]]:
         changes: dict[str, dict[str, object]] = {}
         for key, label, name in self.rectifiable:
-            value = self.cleaned_data.get(key, "")
-            if value != (self.fields[key].initial or ""):
+            value = (self.cleaned_data.get(key) or "").strip()
+            # Blank keeps the value; only a new, different value is a correction.
+            if value and value != (self.fields[key].initial or ""):
                 changes.setdefault(label, {})[name] = value
         return changes
 
@@ -258,7 +260,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         dsar = self._get(request, pk)
         form_class = FORMS[action]
         kwargs: dict[str, Any] = {"dsar": dsar} if action == "complete" else {}
-        form = form_class(request.POST or None, **kwargs)
+        form = form_class(request.POST if request.method == "POST" else None, **kwargs)
         change_url = reverse("admin:requests_dsar_datasubjectrequest_change", args=[dsar.pk])
         if request.method == "POST" and form.is_valid():
             try:

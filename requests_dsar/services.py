@@ -504,6 +504,7 @@ def request_complete(
 
                 for email in emails:
                     suppression_add(email=email, reason=SuppressionEntry.Reason.OBJECTION, actor=actor)
+                _object_to_marketing(request, actor)
             audit_record(actor=actor, action=f"dsar.{request.type}", target=request, fields=["email"])
             if not answer:
                 with translation.override(request.language):
@@ -526,22 +527,36 @@ def request_complete(
 
 def _withdraw_every_consent(request: Request, actor: Actor) -> int:
     """Withdraw every consent the person's records have (Art. 7(3)), through the consent ledger."""
-    try:
-        from consent.selectors import consent_state_for_contact
-        from consent.services import consent_withdraw
-    except ImportError:
-        return 0
+    from consent.models import Channel, ConsentState
+    from consent.selectors import consent_state_for_contact
+    from consent.services import consent_withdraw
+
+    live = {ConsentState.State.GRANTED, ConsentState.State.PENDING}
     count = 0
     for contact in request.contacts.all():
-        for state in consent_state_for_contact(contact=contact):
-            if _state_value(state, "granted"):
-                consent_withdraw(contact=contact, purpose=_state_value(state, "purpose"), actor=actor)
+        for row in consent_state_for_contact(contact=contact):
+            if row.state in live:
+                consent_withdraw(
+                    contact=contact, purpose_code=row.purpose_code, channel=Channel.STAFF, actor=actor,
+                    reference=request.reference,
+                )  # fmt: skip
                 count += 1
     return count
 
 
-def _state_value(state: Any, name: str) -> Any:
-    return state[name] if isinstance(state, dict) else getattr(state, name)
+def _object_to_marketing(request: Request, actor: Actor) -> None:
+    """Art. 21(2)-(3): an objection to direct marketing is absolute; record it in the consent ledger."""
+    from consent.models import Channel
+    from consent.selectors import consent_state_for_contact
+    from consent.services import objection_record
+
+    for contact in request.contacts.all():
+        for row in consent_state_for_contact(contact=contact):
+            if row.is_marketing:
+                objection_record(
+                    contact=contact, purpose_code=row.purpose_code, channel=Channel.STAFF, actor=actor,
+                    reference=request.reference,
+                )  # fmt: skip
 
 
 def erasure_summary(outcome: Any, *, language: str) -> str:

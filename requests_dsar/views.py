@@ -78,7 +78,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
 
 
 def request_sent(request: HttpRequest) -> HttpResponse:
-    return render(request, "requests_dsar/request_sent.html")
+    hours = int(services.link_lifetime(RequestToken.Purpose.VERIFY).total_seconds() // 3600)
+    return render(request, "requests_dsar/request_sent.html", {"hours": hours})
 
 
 def _link_error(request: HttpRequest, error: ApplicationError, status: int = 400) -> HttpResponse:
