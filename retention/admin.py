@@ -142,10 +142,10 @@ class LegalHoldAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: LegalHold, form: Any, change: bool) -> None:
         actor = Actor.from_request(request)
         if change:
-            changes = {f: form.cleaned_data[f] for f in form.changed_data}
+            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in LegalHoldForm.Meta.fields}
             services.legal_hold_update(hold=obj, actor=actor, changes=changes)
             return
-        values = {f: form.cleaned_data[f] for f in form.Meta.fields}
+        values = {f: form.cleaned_data[f] for f in LegalHoldForm.Meta.fields}
         saved = services.legal_hold_place(actor=actor, placed_by=request.user, **values)
         obj.pk = saved.pk
         obj._state.adding = False

@@ -113,3 +113,12 @@ def killable_worker(django_db_setup, django_db_blocker, transactional_db) -> Ite
                 connection.default_channel.queue_purge(queue)
         except Exception:
             pass
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English here; test_policies checks the bokmål catalogue once."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

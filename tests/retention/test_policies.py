@@ -136,3 +136,12 @@ def test_a_hold_ends_at_the_end_of_its_last_day():
     with time_machine.travel(timezone.now() + timedelta(days=2)):
         assert not hold.is_active
         assert not LegalHold.objects.active().exists()
+
+
+def test_the_refusal_reads_in_bokmal_for_norwegian_staff():
+    from django.utils import translation
+
+    with translation.override("nb"), pytest.raises(ValidationError) as excinfo:
+        make_policy(period_days=None)
+    with translation.override("nb"):
+        assert errors_of(excinfo)["period_days"] == ["Oppgi lagringstiden i dager."]
