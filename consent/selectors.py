@@ -355,6 +355,7 @@ class ConsentStateRow:
     purpose_code: str
     purpose_name: str
     legal_basis: str
+    legal_basis_label: str
     is_marketing: bool
     state: str | None
     state_label: str
@@ -380,6 +381,7 @@ def consent_state_for_contact(*, contact: Contact) -> list[ConsentStateRow]:
                 purpose_code=purpose.code,
                 purpose_name=purpose.name,
                 legal_basis=purpose.legal_basis,
+                legal_basis_label=str(purpose.get_legal_basis_display()),
                 is_marketing=purpose.is_marketing,
                 state=state.state if state else None,
                 state_label=str(state.get_state_display() if state else _("Not given")),
