@@ -108,7 +108,9 @@ class RetentionPolicy(models.Model):
                 {"category": _("Unknown data category. Known categories: %(known)s.") % {"known": known}}
             )
         kept = [d for d in declarations if d.erasure is Erasure.KEEP]
-        if kept:
+        # Models kept on purpose are never swept; a category of nothing else gets no policy.
+        declarations = [d for d in declarations if d.erasure is not Erasure.KEEP]
+        if not declarations:
             raise ValidationError(
                 {"category": _("This category is kept on purpose and is never swept: %(why)s")
                  % {"why": kept[0].kept_because}}

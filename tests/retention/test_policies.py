@@ -145,3 +145,17 @@ def test_the_refusal_reads_in_bokmal_for_norwegian_staff():
         make_policy(period_days=None)
     with translation.override("nb"):
         assert errors_of(excinfo)["period_days"] == ["Oppgi lagringstiden i dager."]
+
+
+def test_in_a_mixed_category_only_the_models_not_kept_on_purpose_are_swept():
+    from core.registry import Erasure, registry
+    from retention.selectors import policy_declarations
+
+    mixed = [
+        c for c in registry.categories() if {d.erasure for d in registry.by_category(c)} > {Erasure.KEEP}
+    ]
+    if not mixed:
+        pytest.skip("no category mixes kept and swept models in this register")
+    policy = make_policy(category=mixed[0], anchor="", fallback_anchor="")
+    swept = policy_declarations(policy)
+    assert swept and all(d.erasure is not Erasure.KEEP for d in swept)
