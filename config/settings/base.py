@@ -33,11 +33,6 @@ ENV_DEFAULTS: dict[str, tuple[type, object]] = {
     "RETENTION_MAX_SHARE": (float, 0.4),
     "RETENTION_BATCH_SIZE": (int, 1000),
     "RETENTION_LOCK_LEASE_SECONDS": (int, 300),
-    # Retention: a run that would remove more than this share of a category
-    # stops and alerts the privacy officer; rows per batch; lock lease.
-    "RETENTION_MAX_SHARE": (float, 0.4),
-    "RETENTION_BATCH_SIZE": (int, 1000),
-    "RETENTION_LOCK_LEASE_SECONDS": (int, 300),
     "SITE_URL": (str, "http://127.0.0.1:8000"),
     "PRIVATE_MEDIA_ROOT": (str, str(VAR_DIR / "private")),
     "STATIC_ROOT": (str, str(BASE_DIR / "staticfiles")),
@@ -210,22 +205,6 @@ RETENTION_BATCH_SIZE = env("RETENTION_BATCH_SIZE")
 # A sweep renews its lease after every batch; a worker killed mid-run leaves
 # the lock to expire after this long, then the next run takes over.
 RETENTION_LOCK_LEASE_SECONDS = env("RETENTION_LOCK_LEASE_SECONDS")
-# Deletion jobs must be safe to retry (retention): acknowledge a task when it
-# has finished, not when it starts; requeue it when its worker process dies;
-# take one task at a time; and stop a task before Redis's visibility timeout
-# would hand its still-unacknowledged message to a second worker
-# (retention.checks fails `check` if the time limit is not the shorter).
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 50 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 45 * 60
-
-RETENTION_MAX_SHARE = env("RETENTION_MAX_SHARE")
-RETENTION_BATCH_SIZE = env("RETENTION_BATCH_SIZE")
-# A sweep renews its lease after every batch; a worker killed mid-run leaves
-# the lock to expire after this long, then the next run takes over.
-RETENTION_LOCK_LEASE_SECONDS = env("RETENTION_LOCK_LEASE_SECONDS")
 
 LOGGING = {
     "version": 1,
@@ -245,15 +224,10 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "every_seconds": 60,
         "description": "Shows in /healthz that the worker and beat are alive.",
     },
-    "retention sweep": {
-        "task": "retention.tasks.retention_sweep",
-        "crontab": {"minute": "30", "hour": "3"},
-        "description": "Deletes or anonymises what the retention policies make due (Art. 5(1)(e)).",
-    },
     "data-subject request reminders": {
         "task": "requests_dsar.tasks.requests_send_reminders",
         "crontab": {"minute": "0", "hour": "7"},
-        "description": "Reminds assignees of request deadlines coming up and of overdue requests (Art. 12(3)).",
+        "description": "Reminds assignees of deadlines coming up and of overdue requests (Art. 12(3)).",
     },
     "purge unconfirmed data-subject requests": {
         "task": "requests_dsar.tasks.requests_purge_unconfirmed",
