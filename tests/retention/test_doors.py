@@ -79,6 +79,19 @@ class TestPolicyAdmin:
         policy = RetentionPolicy.objects.get(code="visits-30")
         assert AuditEvent.objects.filter(action="retention_policy.create", target_id=str(policy.pk)).exists()
 
+    def test_run_now_starts_the_sweep_for_the_selected_policies(
+        self, staff_client, register, django_capture_on_commit_callbacks
+    ):
+        policy = RetentionPolicy.objects.get(code="contacts")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = staff_client.post(
+                reverse("admin:retention_retentionpolicy_changelist"),
+                {"action": "run_now", "_selected_action": [policy.pk]},
+            )
+        assert response.status_code == 302
+        assert not alive(register["old"])
+        assert list(SweepRun.objects.values_list("policy_code", "trigger")) == [("contacts", "admin")]
+
     def test_the_run_history_lists_runs_and_cannot_be_edited(self, staff_client, register):
         call_command("retention_sweep", "--policy", "contacts", stdout=StringIO())
         run = SweepRun.objects.get()
