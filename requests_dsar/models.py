@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from subjects.models import private_storage
+from subjects.models import get_private_storage
 
 
 class DataSubjectRequest(models.Model):
@@ -77,7 +77,9 @@ class DataSubjectRequest(models.Model):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     answer = models.TextField(_("answer to the requester"), blank=True)
     refusal_reason = models.TextField(_("reason for refusal"), blank=True)
-    answer_file = models.FileField(_("answer file"), storage=private_storage, blank=True, upload_to="dsar/")
+    answer_file = models.FileField(
+        _("answer file"), storage=get_private_storage, blank=True, upload_to="dsar/"
+    )
     answer_ready_at = models.DateTimeField(_("answer ready"), null=True, blank=True)
     # Set once the person's details are removed after an erasure (Art. 17):
     # the fact that we answered stays (Art. 5(2)), the person does not.

@@ -209,6 +209,12 @@ class PrivateStorage(LazyObject):
 private_storage = PrivateStorage()
 
 
+def get_private_storage() -> PrivateStorage:
+    # A callable, so migrations name this function instead of freezing the
+    # folder of the machine that ran makemigrations.
+    return private_storage
+
+
 class JobApplication(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
@@ -264,7 +270,7 @@ class ApplicationDocument(models.Model):
         on_delete=models.CASCADE,
         related_name="documents",
     )
-    file = models.FileField(_("file"), storage=private_storage, upload_to=application_document_path)
+    file = models.FileField(_("file"), storage=get_private_storage, upload_to=application_document_path)
     title = models.CharField(_("title"), max_length=200, blank=True)
     uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
 

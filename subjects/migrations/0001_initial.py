@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
             name='ApplicationDocument',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(storage=django.core.files.storage.FileSystemStorage(base_url=None, location='/work/main/var/private'), upload_to=subjects.models.application_document_path, verbose_name='file')),
+                ('file', models.FileField(storage=subjects.models.get_private_storage, upload_to=subjects.models.application_document_path, verbose_name='file')),
                 ('title', models.CharField(blank=True, max_length=200, verbose_name='title')),
                 ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='uploaded')),
                 ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='subjects.jobapplication', verbose_name='job application')),
