@@ -274,7 +274,7 @@ def _erase_rows(
             if step.delete:
                 if step.declaration.erasure is Erasure.ANONYMISE:
                     logger.info("rights: %s cannot be anonymised, deleting instead", step.declaration.label)
-                _, per_model = step.rows.delete()
+                _deleted, per_model = step.rows.delete()
                 for label, count in per_model.items():
                     if count:
                         erased[label.lower()] += count

@@ -301,3 +301,33 @@ def test_the_journal_exports_as_json_lines_of_keyed_hashes(kari, tmp_path: Path)
     assert [(e["email_hash"], e["reference"]) for e in exported] == [
         (email_hash(KARI, purpose="erasure_journal"), "DSAR-1")
     ]
+
+
+def test_a_record_that_protects_the_contact_stops_the_erasure_with_a_clear_message_and_writes_nothing(kari):
+    from django.apps import apps
+
+    from core.errors import Conflict
+
+    try:
+        LegalHold = apps.get_model("retention", "LegalHold")
+    except LookupError:
+        pytest.skip("the retention app has no legal holds")
+    # A lifted hold is no longer active, but its row still refers to the contact (PROTECT).
+    from django.utils import timezone
+
+    LegalHold.objects.create(
+        scope="contact",
+        contact=kari.contact,
+        reason="Avsluttet sak",
+        ends_on="2099-01-01",
+        lifted_at=timezone.now(),
+    )
+
+    with pytest.raises(Conflict) as stopped:
+        subject_erase(emails=[KARI], actor=DPO, reference="DSAR-1")
+
+    assert "retention.legalhold" in stopped.value.message
+    assert KARI not in stopped.value.message
+    assert Contact.objects.filter(email=KARI).exists()
+    assert Interaction.objects.filter(contact=kari.contact).count() == 3
+    assert not ErasureJournalEntry.objects.exists() and not SuppressionEntry.objects.exists()
