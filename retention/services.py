@@ -23,6 +23,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, models, transaction
 from django.db.models import Case, CharField, Count, F, Q, Value, When
 from django.db.models.deletion import CASCADE
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -170,35 +171,54 @@ RELATIONSHIP = (
 
 
 def _statistics_queryset(
-    *, category: str, model: type[models.Model], rows: Q, month: Any
-) -> models.QuerySet | None:
-    organisation = path_to_model(model, Organisation)
+    *, category: str, label: str, base: type[models.Model], rows: Q, month: Any, via: str = "", kind: bool
+) -> models.QuerySet:
+    """Counts of the batch grouped by month, organisation, relationship and kind.
+
+    ``via`` is the reverse relation from ``base`` (the swept model) to the
+    model counted (a contact's ``interactions``): the query starts from the
+    batch's own rows, found by primary key, so it never scans the whole table.
+    """
+    prefix = f"{via}__" if via else ""
+    organisation = path_to_model(base, Organisation)
     if organisation is None:
         org_ref: Any = Value(0)
         relationship: Any = Value("")
     else:
-        org_ref = Coalesce(F(f"{organisation}__pk" if organisation else "pk"), Value(0))
-        prefix = f"{organisation}__" if organisation else ""
+        org_prefix = f"{organisation}__" if organisation else ""
+        org_ref = Coalesce(F(f"{org_prefix}pk"), Value(0))
         relationship = Case(
-            *[When(**{f"{prefix}{flag}": True}, then=Value(label)) for flag, label in RELATIONSHIP],
+            *[When(**{f"{org_prefix}{flag}": True}, then=Value(label)) for flag, label in RELATIONSHIP],
             default=Value(""),
             output_field=CharField(),
         )
-    kind_field = next((f for f in model._meta.concrete_fields if f.name == "kind" and f.choices), None)
+    if via:
+        rows &= Q(**{f"{via}__isnull": False})
     return (
-        model._default_manager.filter(rows)
+        base._default_manager.filter(rows)
         .annotate(
             s_category=Value(category, output_field=CharField()),
-            s_model=Value(model._meta.label_lower, output_field=CharField()),
+            s_model=Value(label, output_field=CharField()),
             s_month=TruncMonth(month, output_field=models.DateField()),
             s_org=org_ref,
             s_relationship=relationship,
-            s_kind=F("kind") if kind_field else Value("", output_field=CharField()),
+            s_kind=F(f"{prefix}kind") if kind else Value("", output_field=CharField()),
         )
         .values("s_category", "s_model", "s_month", "s_org", "s_relationship", "s_kind")
-        .annotate(s_count=Count("pk"))
+        .annotate(s_count=Count(f"{prefix}pk"))
         .order_by()
     )
+
+
+def _has_kind(model: type[models.Model]) -> bool:
+    return any(f.name == "kind" and f.choices for f in model._meta.concrete_fields)
+
+
+def _pks(pks: list[Any]) -> Any:
+    """The batch's primary keys as one array parameter on PostgreSQL, not a thousand placeholders."""
+    if connection.vendor == "postgresql" and pks and all(isinstance(pk, int) for pk in pks):
+        return RawSQL("SELECT unnest(%s::bigint[])", (pks,))
+    return pks
 
 
 def _statistics_add(queryset: models.QuerySet) -> None:
@@ -220,35 +240,44 @@ def _statistics_add(queryset: models.QuerySet) -> None:
         cursor.execute(sql, params)
 
 
-def _cascading_children(model: type[models.Model]) -> list[tuple[PersonalData, str]]:
-    """Registered models whose rows go with a row of ``model`` (a contact's interactions)."""
+def _cascading_children(model: type[models.Model]) -> list[tuple[PersonalData, str, str]]:
+    """Registered models whose rows go with a row of ``model`` (a contact's interactions).
+
+    Each as (declaration, its foreign key's name, the reverse query name from ``model``).
+    """
     children = []
     for relation in model._meta.related_objects:
         if relation.one_to_many and relation.on_delete is CASCADE:
             declaration = registry.get(relation.related_model)
             if declaration is not None and declaration.holds_personal_data:
-                children.append((declaration, relation.field.name))
+                children.append((declaration, relation.field.name, relation.field.related_query_name()))
     return children
 
 
 def _record_statistics(*, policy: RetentionPolicy, declaration: PersonalData, pks: list[Any]) -> None:
+    rows = Q(pk__in=_pks(pks))
     _statistics_add(
         _statistics_queryset(
             category=policy.category,
-            model=declaration.model,
-            rows=Q(pk__in=pks),
+            label=declaration.label,
+            base=declaration.model,
+            rows=rows,
             month=anchor_expression(policy, declaration),
+            kind=_has_kind(declaration.model),
         )
     )
-    for child, fk in _cascading_children(declaration.model):
+    for child, _fk, via in _cascading_children(declaration.model):
         if child.retention_anchor is None:
             continue
         _statistics_add(
             _statistics_queryset(
                 category=child.category,
-                model=child.model,
-                rows=Q(**{f"{fk}__in": pks}),
-                month=F(child.retention_anchor),
+                label=child.label,
+                base=declaration.model,
+                rows=rows,
+                month=F(f"{via}__{child.retention_anchor}"),
+                via=via,
+                kind=_has_kind(child.model),
             )
         )
 
@@ -287,7 +316,7 @@ def _release_spent_holds(model: type[models.Model], pks: list[Any]) -> None:
     """
     for fk in ("contact", "organisation"):
         if LegalHold._meta.get_field(fk).related_model is model:
-            LegalHold.objects.spent().filter(**{f"{fk}_id__in": pks}).delete()
+            LegalHold.objects.spent().filter(**{f"{fk}_id__in": _pks(pks)}).delete()
 
 
 def _child_rows(child: PersonalData, fk: str, pks: list[Any], emails: list[str] | None) -> models.QuerySet:
@@ -297,14 +326,14 @@ def _child_rows(child: PersonalData, fk: str, pks: list[Any], emails: list[str] 
     reached through the registry's erasure) gets the queryset it hands out.
     """
     if child.find_rows is not None and emails:
-        return child.rows_for(emails).filter(**{f"{fk}__in": pks})
-    return child.model._default_manager.filter(**{f"{fk}__in": pks})
+        return child.rows_for(emails).filter(**{f"{fk}__in": _pks(pks)})
+    return child.model._default_manager.filter(**{f"{fk}__in": _pks(pks)})
 
 
 def _subject_emails(declaration: PersonalData, pks: list[Any]) -> list[str] | None:
     if declaration.subject_email_path is None:
         return None
-    rows = declaration.model._default_manager.filter(pk__in=pks)
+    rows = declaration.model._default_manager.filter(pk__in=_pks(pks))
     return sorted({e for e in rows.values_list(declaration.subject_email_path, flat=True) if e})
 
 
@@ -313,15 +342,15 @@ def _remove(
 ) -> tuple[int, int]:
     """Delete or anonymise the rows ``pks``; returns (deleted, anonymised)."""
     model = declaration.model
-    rows = Q(pk__in=pks)
+    rows = Q(pk__in=_pks(pks))
     _release_spent_holds(model, pks)
     children = _cascading_children(model)
-    emails = _subject_emails(declaration, pks) if any(c.find_rows for c, _fk in children) else None
+    emails = _subject_emails(declaration, pks) if any(c.find_rows for c, _fk, _via in children) else None
     if plan is None:
         _record_statistics(policy=policy, declaration=declaration, pks=pks)
         files = _file_names(model, rows)
-        for child, fk in children:
-            files += _file_names(child.model, Q(**{f"{fk}__in": pks}))
+        for child, fk, _via in children:
+            files += _file_names(child.model, Q(**{f"{fk}__in": _pks(pks)}))
             if child.erasure is Erasure.DELETE and child.find_rows is not None:
                 child.erase_queryset(_child_rows(child, fk, pks, emails))
         _, per_model = model._default_manager.filter(rows).delete()
@@ -331,10 +360,10 @@ def _remove(
     # the link to the (now anonymous) row so counts per month and kind survive.
     from .selectors import anonymise_plan
 
-    for child, fk in children:
+    for child, fk, _via in children:
         child_rows = _child_rows(child, fk, pks, emails)
         if child.erasure is Erasure.DELETE:
-            _remove_files_on_commit(_file_names(child.model, Q(**{f"{fk}__in": pks})))
+            _remove_files_on_commit(_file_names(child.model, Q(**{f"{fk}__in": _pks(pks)})))
             child.erase_queryset(child_rows)
         elif child.erasure is Erasure.ANONYMISE:
             child_rows.update(**anonymise_plan(child, keep=(fk,)))
