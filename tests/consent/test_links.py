@@ -66,7 +66,7 @@ def test_a_reused_confirmation_link_is_refused_and_the_ledger_is_unchanged(clien
     client.post(path)
     count = ConsentEvent.objects.count()
     response = client.post(path)
-    assert response.status_code == 409 and "already" in response.content.decode()
+    assert response.status_code == 409 and "allerede brukt" in response.content.decode()
     assert ConsentEvent.objects.count() == count
 
 
