@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.core.cache import cache
 
@@ -23,7 +25,10 @@ def _limit(name: str) -> tuple[int, int]:
 def rate_limit_hit(name: str, key: str) -> bool:
     """Count one attempt; True when the limit is already used up. The key is hashed, never stored."""
     allowed, window = _limit(name)
-    cache_key = f"dsar-rl:{name}:{keyed_hash(key or '-', purpose='rate-limit')}"
+    # One counter per fixed window: the window's number is part of the key, so
+    # a counter never outlives its window, whatever the cache's clock.
+    bucket = int(time.time() // window)
+    cache_key = f"dsar-rl:{name}:{bucket}:{keyed_hash(key or '-', purpose='rate-limit')}"
     if cache.add(cache_key, 1, timeout=window):
         return False
     try:

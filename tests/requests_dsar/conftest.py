@@ -10,7 +10,12 @@ LINK = re.compile(r"https?://\S+/portal/(confirm|s|download)/([A-Za-z0-9_\-]+)/"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():
+def _fresh_rate_limits(settings):
+    # A private local cache per test: flushing the shared Redis would also drop
+    # the Celery queues of the real worker other tests use.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dsar"}
+    }
     cache.clear()
     yield
     cache.clear()

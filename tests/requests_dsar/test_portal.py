@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from core.crypto import token_digest
 from requests_dsar.models import DataSubjectRequest, RequestEmail, RequestEvent, RequestToken
+from tests.conftest import needs_redis
 from tests.subjects.factories import ContactFactory
 
 from .conftest import last_link, links
@@ -280,3 +282,26 @@ def test_unconfirmed_requests_are_purged_after_thirty_days(client, committed):
     with time_machine.travel(timezone.now() + timedelta(days=31)):
         assert requests_unconfirmed_purge() == 1
     assert DataSubjectRequest.objects.count() == 0
+
+
+@needs_redis
+def test_rate_limits_are_shared_through_redis(settings):
+    """Every web process counts in the same Redis, so the limit holds across processes."""
+    import uuid
+
+    from django.core.cache import caches
+
+    from requests_dsar.ratelimit import rate_limit_hit
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+        }
+    }
+    settings.DSAR_RATE_LIMITS = {"submit_ip": (2, 3600)}
+    ip = f"test-{uuid.uuid4()}"
+    assert [rate_limit_hit("submit_ip", ip) for _ in range(3)] == [False, False, True]
+    # Another connection (another web process) sees the same count.
+    caches["default"].close()
+    assert rate_limit_hit("submit_ip", ip) is True
