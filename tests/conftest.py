@@ -53,6 +53,14 @@ def staff_client(client, staff_user):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters and other cached state never leak from one test to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english_unless_asked():
     """Code outside a request speaks English in tests; tests of bokmål ask for it.
 

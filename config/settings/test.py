@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 from .base import *  # noqa: F403
 from .base import env
@@ -26,3 +27,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory, so that a real Celery worker process can share it.
     # One file per run, so that parallel runs on one machine do not collide.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
+
+if REDIS_URL:  # noqa: F405
+    # The cache gets a Redis database of its own, so that emptying it between
+    # tests (tests/conftest.py) never flushes the Celery broker's queues.
+    _redis = urlsplit(REDIS_URL)  # noqa: F405
+    _db = int(_redis.path.strip("/") or 0)
+    CACHES["default"]["LOCATION"] = urlunsplit(_redis._replace(path=f"/{(_db + 8) % 16}"))  # noqa: F405

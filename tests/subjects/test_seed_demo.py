@@ -8,7 +8,9 @@ from django.db.models import Count, Max
 from core.validators import normalise_org_number, normalise_phone
 from subjects.models import Contact, Interaction, JobApplication, Organisation, WebVisit
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Transactional (COPY and sequences are exercised for real) and serialised, so that the
+# purposes and policies that data migrations seed are back for each test after the flush.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_it_loads_a_consistent_norwegian_register():
