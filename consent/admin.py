@@ -27,6 +27,7 @@ from .models import (
     InformationNotice,
     LegalBasis,
     LegitimateInterestAssessment,
+    MarketingClearance,
     NoticeNotification,
     PrivacyNotice,
     Purpose,
@@ -217,6 +218,15 @@ class InformationNoticeAdmin(ReadOnlyAdmin):
     list_filter = ("late",)
     list_select_related = ("notice", "contact")
     search_fields = ("=contact__email",)
+    show_full_result_count = False
+
+
+@admin.register(MarketingClearance)
+class MarketingClearanceAdmin(ReadOnlyAdmin):
+    list_display = ("checked_at", "reference", "purpose", "basis", "contact")
+    list_filter = ("basis", "purpose")
+    list_select_related = ("purpose", "contact")
+    search_fields = ("=reference", "=contact__email")
     show_full_result_count = False
 
 

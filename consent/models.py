@@ -424,6 +424,43 @@ class CustomerAddressRecord(models.Model):
         return self.sale_reference
 
 
+class MarketingClearance(models.Model):
+    """Which basis cleared a contact for a marketing send (markedsføringsloven § 15; Art. 5(2)).
+
+    Written by ``consent_clearances_record`` when a campaign asks who may
+    receive it, so the company can later show why each person got it.
+    """
+
+    class Basis(models.TextChoices):
+        CONSENT = "consent", _("Consent")
+        CUSTOMER_RELATIONSHIP = "customer_relationship", _("Existing customer relationship (§ 15(2))")
+        FUNCTIONAL_ADDRESS = "functional_address", _("A function's address")
+        CONTRACT = "contract", _("Contract")
+        LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest")
+        LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation")
+
+    contact = models.ForeignKey(
+        "subjects.Contact", verbose_name=_("contact"), on_delete=models.CASCADE, related_name="+"
+    )
+    purpose = models.ForeignKey(
+        Purpose, verbose_name=_("purpose"), on_delete=models.PROTECT, related_name="+"
+    )
+    basis = models.CharField(_("basis"), max_length=24, choices=Basis.choices)
+    reference = models.CharField(_("campaign"), max_length=200)
+    checked_at = models.DateTimeField(_("checked"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("marketing clearance")
+        verbose_name_plural = _("marketing clearances")
+        indexes = [
+            # "Why did this campaign reach these people?": the admin filters by campaign.
+            models.Index(fields=["reference", "purpose"], name="clearance_campaign_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.basis}"
+
+
 class NoticeNotification(models.Model):
     """One contact told about one material change of the notice (never twice: the unique pair)."""
 

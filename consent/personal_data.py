@@ -16,6 +16,7 @@ from .models import (
     CustomerAddressRecord,
     InformationNotice,
     LegitimateInterestAssessment,
+    MarketingClearance,
     NoticeNotification,
     PrivacyNotice,
     Purpose,
@@ -113,6 +114,22 @@ registry.register(
         erasure=Erasure.DELETE,
     )
 )  # fmt: skip
+
+registry.register(
+    PersonalData(
+        model=MarketingClearance,
+        category="consent",
+        description=_("Which basis allowed us to send you each marketing campaign"),
+        personal_fields=("contact", "purpose", "basis", "reference", "checked_at"),
+        export_fields=("purpose__code", "basis", "reference", "checked_at"),
+        subject_email_path="contact__email",
+        purposes=("marketing",),
+        source=_("Our check before a campaign was sent"),
+        recipients=("hosting_provider",),
+        retention_note=_("As long as we hold your contact record"),
+        erasure=Erasure.DELETE,
+    )
+)
 
 registry.register(
     PersonalData(

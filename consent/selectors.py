@@ -167,6 +167,7 @@ def contacts_due_art14_notice() -> QuerySet[Contact]:
 class ContactFacts:
     """What the check needs to know about one contact, fetched in one query."""
 
+    contact_id: int
     email: str
     email_kind: str
     third_party: bool
@@ -235,24 +236,32 @@ def _facts_queryset(purpose: Purpose, direct_marketing_id: int | None) -> QueryS
 
 
 def _facts_values(purpose: Purpose, direct_marketing_id: int | None) -> tuple[str, ...]:
-    names = ["email", "email_kind", "source_type", "source_attests_consent", "purpose_state__state"]
+    names = ["pk", "email", "email_kind", "source_type", "source_attests_consent", "purpose_state__state"]
     if direct_marketing_id is not None and purpose.is_marketing:
         names.append("objection_state__state")
     if purpose.is_marketing and purpose.own_similar_products:
-        names += ["organisation__is_customer", "customer_address_record__opt_out_offered"]
+        names += [
+            "organisation__is_customer",
+            "organisation__customer_contract_ends",
+            "customer_address_record__opt_out_offered",
+        ]
     return tuple(names)
 
 
 def _facts(row: tuple, names: tuple[str, ...]) -> ContactFacts:
     values = dict(zip(names, row, strict=True))
+    ends = values.get("organisation__customer_contract_ends")
     return ContactFacts(
+        contact_id=values["pk"],
         email=values["email"],
         email_kind=values["email_kind"],
         third_party=values["source_type"] in Contact.THIRD_PARTY_SOURCES,
         source_attests_consent=values["source_attests_consent"],
         state=values["purpose_state__state"],
         marketing_objection=values.get("objection_state__state") == State.OBJECTED,
-        customer=bool(values.get("organisation__is_customer")),
+        # An existing customer: a customer whose contract has not ended.
+        customer=bool(values.get("organisation__is_customer"))
+        and (ends is None or ends >= timezone.localdate()),
         sale_opt_out_offered=bool(values.get("customer_address_record__opt_out_offered")),
     )
 
@@ -294,16 +303,16 @@ def _chunks(values: Iterable[str], size: int) -> Iterator[list[str]]:
         yield chunk
 
 
-def consent_clearances(*, emails: Iterable[str], purpose_code: str) -> dict[str, str]:
-    """For many addresses: {address: basis} for those that may receive ``purpose_code``.
+def consent_clearance_rows(*, emails: Iterable[str], purpose_code: str) -> Iterator[tuple[int, str, str]]:
+    """For many addresses: (contact id, address, basis) for each that may receive ``purpose_code``.
 
     Addresses are looked up in chunks through the email index and the
-    projection's unique index, so memory grows with the answer, not with the
+    projection's unique index, so memory grows with the chunk, not with the
     register. Unknown addresses are simply not cleared.
     """
     purpose, dm = _purpose_and_direct_marketing(purpose_code)
     if not purpose.is_active:
-        return {}
+        return
     names = _facts_values(purpose, dm)
     base = _facts_queryset(purpose, dm)
     if purpose.legal_basis == LegalBasis.CONSENT and not purpose.own_similar_products:
@@ -312,7 +321,6 @@ def consent_clearances(*, emails: Iterable[str], purpose_code: str) -> dict[str,
         base = base.filter(Q(purpose_state__state=State.GRANTED) | Q(email_kind=Contact.EmailKind.FUNCTIONAL))
     # SQLite caps the number of parameters in one statement.
     size = 10_000 if connection.vendor == "postgresql" else 900
-    cleared: dict[str, str] = {}
     normalised = (normalise_email(e) for e in emails)
     for chunk in _chunks(normalised, size):
         rows = base.filter(email__in=chunk).values_list(*names)
@@ -323,21 +331,27 @@ def consent_clearances(*, emails: Iterable[str], purpose_code: str) -> dict[str,
             if basis == Basis.CUSTOMER_RELATIONSHIP:
                 candidates.append(facts)
             elif basis is not None:
-                cleared[facts.email] = basis
+                yield facts.contact_id, facts.email, basis
         if candidates:
             # § 15 after erasure: a re-imported customer who once opted out stays out.
             hashes = {
-                email_hash(f.email, purpose=SuppressionEntry.SUPPRESSION_PURPOSE): f.email for f in candidates
+                email_hash(f.email, purpose=SuppressionEntry.SUPPRESSION_PURPOSE): f for f in candidates
             }
             suppressed = set(
                 SuppressionEntry.objects.filter(email_hash__in=list(hashes)).values_list(
                     "email_hash", flat=True
                 )
             )
-            for digest, email in hashes.items():
+            for digest, facts in hashes.items():
                 if digest not in suppressed:
-                    cleared[email] = Basis.CUSTOMER_RELATIONSHIP
-    return cleared
+                    yield facts.contact_id, facts.email, Basis.CUSTOMER_RELATIONSHIP
+
+
+def consent_clearances(*, emails: Iterable[str], purpose_code: str) -> dict[str, str]:
+    """{address: basis} for the addresses that may receive ``purpose_code`` now."""
+    return {
+        email: basis for _pk, email, basis in consent_clearance_rows(emails=emails, purpose_code=purpose_code)
+    }
 
 
 def consent_allowed_emails(*, emails: Iterable[str], purpose_code: str) -> set[str]:

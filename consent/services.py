@@ -38,6 +38,7 @@ from .models import (
     InformationNotice,
     LegalBasis,
     LegitimateInterestAssessment,
+    MarketingClearance,
     NoticeNotification,
     PrivacyNotice,
     Purpose,
@@ -482,6 +483,43 @@ def customer_address_record(
             fields=["sale_reference", "obtained_at", "opt_out_offered"],
         )
     return record
+
+
+def consent_clearances_record(
+    *, emails: Iterable[str], purpose_code: str, reference: str, actor: Actor
+) -> dict[str, str]:
+    """Ask who may receive a campaign, and record which basis cleared each contact.
+
+    Returns {address: basis} like ``selectors.consent_clearances``; the rows
+    are written in batches as the answer streams in.
+    """
+    if not reference.strip():
+        raise ValidationError(_("Name the campaign, so that the record says what the clearance was for."))
+    purpose = selectors.purpose_by_code(code=purpose_code)
+    cleared: dict[str, str] = {}
+    batch: list[MarketingClearance] = []
+    now = timezone.now()
+    with transaction.atomic():
+        for contact_id, email, basis in selectors.consent_clearance_rows(
+            emails=emails, purpose_code=purpose_code
+        ):
+            cleared[email] = basis
+            batch.append(
+                MarketingClearance(
+                    contact_id=contact_id, purpose=purpose, basis=basis, reference=reference, checked_at=now
+                )
+            )
+            if len(batch) >= 5000:
+                MarketingClearance.objects.bulk_create(batch)
+                batch = []
+        MarketingClearance.objects.bulk_create(batch)
+        audit_record(
+            actor=actor,
+            action="consent.clearances_record",
+            target=purpose,
+            fields=["contact", "basis", "reference"],
+        )
+    return cleared
 
 
 # --- One-click unsubscribe (RFC 8058) ------------------------------------------------

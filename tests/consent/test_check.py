@@ -270,3 +270,32 @@ def test_non_marketing_purposes_follow_their_legal_basis():
     assert not allowed(contact, "web_analytics")
     grant(contact, "web_analytics")
     assert allowed(contact, "web_analytics")
+
+
+def test_the_basis_that_cleared_each_contact_is_recorded_with_the_campaign():
+    from consent.models import MarketingClearance
+
+    consenting, customer = ContactFactory(), _customer()
+    grant(consenting)
+    functional = ContactFactory(email="post@kunde.no", email_kind=Contact.EmailKind.FUNCTIONAL)
+    refused = ContactFactory()
+    cleared = services.consent_clearances_record(
+        emails=[c.email for c in (consenting, customer, functional, refused)],
+        purpose_code="marketing_products", reference="nyhetsbrev-2026-12", actor=SYSTEM,
+    )  # fmt: skip
+    recorded = dict(
+        MarketingClearance.objects.filter(reference="nyhetsbrev-2026-12").values_list("contact_id", "basis")
+    )
+    assert recorded == {
+        consenting.pk: Basis.CONSENT,
+        customer.pk: Basis.CUSTOMER_RELATIONSHIP,
+        functional.pk: Basis.FUNCTIONAL_ADDRESS,
+    }
+    assert set(cleared) == {consenting.email, customer.email, functional.email}
+
+
+def test_a_customer_whose_contract_has_ended_is_no_longer_an_existing_customer():
+    contact = _customer()
+    contact.organisation.customer_contract_ends = timezone.localdate() - timedelta(days=1)
+    contact.organisation.save(update_fields=["customer_contract_ends"])
+    assert not allowed(contact)
