@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -105,21 +105,10 @@ def category_is_held(category: str, *, today: date | None = None) -> bool:
     )
 
 
-def protected_email_sources(*, today: date | None = None) -> dict[str, QuerySet]:
-    """Every source of people retention must leave alone, each a queryset of normalised emails.
-
-    The holds are ours; the rest are guards other apps register (an open
-    data-subject request: Art. 17(3) and 18 forbid erasing what a pending
-    request is about). All of them are read afresh for every batch, so a
-    request opened while a sweep runs protects its person from the next batch on.
-    """
-    sources = {"legal_hold": held_contacts(today=today).values_list("email", flat=True)}
-    for name, guard in registry.guards().items():
-        sources[f"guard:{name}"] = guard()
-    return sources
-
-
 def _exclude_people(queryset: QuerySet, declaration: PersonalData, sources: dict[str, QuerySet]) -> QuerySet:
+    """Leave out everyone a guard names (an open data-subject request: Art. 17(3) and 18 forbid
+    erasing what a pending request is about). Guards are read afresh for every batch, so a
+    request opened while a sweep runs protects its person from the next batch on."""
     for emails in sources.values():
         if declaration.subject_email_path is not None:
             # NOT IN (subquery): a NULL from a guard excludes everything, which
@@ -155,14 +144,35 @@ def policy_due(
         _retention_anchor=anchor_expression(policy, declaration)
     )
     queryset = queryset.filter(_retention_anchor__lt=cutoff)
-    queryset = _exclude_people(queryset, declaration, protected_email_sources(today=today))
+    # Guards name few people (open requests, restrictions): NOT IN over a small set.
+    guards = {name: guard() for name, guard in registry.guards().items()}
+    queryset = _exclude_people(queryset, declaration, guards)
+    holds = LegalHold.objects.active(on=today)
     contact_path = path_to_model(declaration.model, Contact)
     if contact_path is not None:
+        # Rows tied to a contact: compared by id with the few held contacts and
+        # organisations, never by a scan of the whole register per batch.
         prefix = f"{contact_path}__" if contact_path else ""
-        held = held_contacts(today=today).values("pk")
-        queryset = queryset.exclude(**{f"{prefix}pk__in": held})
+        queryset = queryset.exclude(
+            **{f"{prefix}pk__in": holds.filter(scope=LegalHold.Scope.CONTACT).values("contact_id")}
+        ).exclude(
+            **{
+                f"{prefix}organisation__in": holds.filter(scope=LegalHold.Scope.ORGANISATION).values(
+                    "organisation_id"
+                )
+            }
+        )
         if policy.exempt_active_customers:
             queryset = queryset.exclude(**{f"{prefix}organisation__in": active_customers(today=today)})
+    elif declaration.subject_email_path is not None:
+        # Rows found by the person's address (a job application): held when a held contact has it.
+        queryset = queryset.exclude(
+            Exists(held_contacts(today=today).filter(email=OuterRef(declaration.subject_email_path)))
+        )
+    elif declaration.find_rows is not None:
+        emails = list(held_contacts(today=today).values_list("email", flat=True))
+        if emails:
+            queryset = queryset.exclude(pk__in=declaration.find_rows(emails).values("pk"))
     if plan is not None and (marker := anonymised_marker(plan)) is not None:
         queryset = queryset.exclude(marker)
     return queryset
