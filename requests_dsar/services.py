@@ -582,12 +582,16 @@ def _describe(by_label: dict[str, Any], label: str) -> str:
     return str(declaration.description) if declaration else label
 
 
-def request_answer_attach(*, request_id: int, content: bytes, actor: Actor) -> Request:
-    """Store the built answer in private storage, close the request, email a download link."""
+def request_answer_attach(*, request_id: int, content: bytes, actor: Actor) -> RequestEvent | None:
+    """Store the built answer in private storage and close the request.
+
+    Returns the closing event, for the task to email the download link with;
+    None when the answer was already attached (the task ran twice).
+    """
     with transaction.atomic():
         request = Request.objects.select_for_update().get(pk=request_id)
         if request.status in Request.CLOSED:
-            return request  # built twice: the first one won
+            return None  # built twice: the first one won
         request.answer_file.save(f"{request.reference}.zip", ContentFile(content), save=False)
         request.answer_ready_at = timezone.now()
         _save(request, ["answer_file", "answer_ready_at"])
@@ -597,9 +601,7 @@ def request_answer_attach(*, request_id: int, content: bytes, actor: Actor) -> R
                 "Your answer is ready. Download it with the link we emailed you; the link works for "
                 "a limited time, and you can ask for a new one on the status page."
             )
-        event = _close(request, actor, answer=answer, previous=request.status)
-        _send_later(request, "completed", link=RequestToken.Purpose.DOWNLOAD, event=event)
-    return request
+        return _close(request, actor, answer=answer, previous=request.status)
 
 
 def request_email_deliver(

@@ -28,8 +28,8 @@ def request_email_send(
 @shared_task(autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=3)
 def request_answer_build(request_id: int) -> None:
     """Build the access (Art. 15) or portability (Art. 20) answer and attach it to the request."""
-    from .models import DataSubjectRequest
-    from .services import _rights, request_answer_attach, request_subject_emails
+    from .models import DataSubjectRequest, RequestToken
+    from .services import _rights, request_answer_attach, request_email_deliver, request_subject_emails
 
     request = DataSubjectRequest.objects.filter(pk=request_id).first()
     if request is None or request.status in DataSubjectRequest.CLOSED:
@@ -39,7 +39,13 @@ def request_answer_build(request_id: int) -> None:
     else:
         build = _rights("services.portability_export_build")
     content = build(emails=request_subject_emails(request), reference=request.reference)
-    request_answer_attach(request_id=request_id, content=content, actor=Actor.system("dsar.answer"))
+    event = request_answer_attach(request_id=request_id, content=content, actor=Actor.system("dsar.answer"))
+    if event is not None:
+        # Sent here rather than from another task: the answer is ready, so is the link.
+        request.refresh_from_db()
+        request_email_deliver(
+            request=request, kind="completed", link=RequestToken.Purpose.DOWNLOAD, event=event
+        )
 
 
 @shared_task
