@@ -224,19 +224,41 @@ def _twenty_tasks(contacts: list[tuple[int, str]]) -> list[tuple[str, str]]:
     from subjects.models import private_storage
 
     marker = f"BENCH-{uuid.uuid4().hex[:6]}"
+    # Warm both worker processes first (imports, templates, translations load on first use).
+    warm = [f"access-reports/{marker}-warm-{i}.zip" for i in range(4)]
+    for i in range(4):
+        access_report_build_for_contact.delay(contacts[0][0], f"{marker}-warm-{i}")
+    while not all(private_storage.exists(n) for n in warm):
+        time.sleep(0.05)
+    for name in warm:
+        private_storage.delete(name)
     started = time.perf_counter()
     for i, (pk, _email) in enumerate(contacts):
         access_report_build_for_contact.delay(pk, f"{marker}-{i}")
     names = [f"access-reports/{marker}-{i}.zip" for i in range(len(contacts))]
-    while not all(private_storage.exists(n) for n in names):
+    waiting = list(names)
+    while waiting:
+        waiting = [n for n in waiting if not private_storage.exists(n)]
         if time.perf_counter() - started > 300:
             return [("twenty requests at once", "gave up after 300 s")]
         time.sleep(0.01)
     done = time.perf_counter() - started
+    from django.db.models import Max, Min
+
+    from core.models import AuditEvent
+
+    span = AuditEvent.objects.filter(
+        action="rights.access_report", target_id__in=[str(pk) for pk, _e in contacts]
+    )
+    bounds = span.aggregate(first=Min("at"), last=Max("at"))
     for name in names:
         private_storage.delete(name)
     return [
-        ("twenty access reports at once", f"{done:.2f} s until all twenty zips were stored by the worker"),
+        (
+            "twenty access reports at once",
+            f"{done:.2f} s until all twenty zips were stored by the worker (2 processes, warmed)",
+        ),
+        ("worker span, first to last report", f"{(bounds['last'] - bounds['first']).total_seconds():.2f} s"),
         ("what ran", "twenty rights.tasks.access_report_build_for_contact tasks; no request workflow"),
     ]
 
