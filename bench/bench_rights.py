@@ -232,6 +232,9 @@ def _twenty_tasks(contacts: list[tuple[int, str]]) -> list[tuple[str, str]]:
         time.sleep(0.05)
     for name in warm:
         private_storage.delete(name)
+    from django.utils import timezone
+
+    started_at = timezone.now()
     started = time.perf_counter()
     for i, (pk, _email) in enumerate(contacts):
         access_report_build_for_contact.delay(pk, f"{marker}-{i}")
@@ -247,9 +250,7 @@ def _twenty_tasks(contacts: list[tuple[int, str]]) -> list[tuple[str, str]]:
 
     from core.models import AuditEvent
 
-    span = AuditEvent.objects.filter(
-        action="rights.access_report", target_id__in=[str(pk) for pk, _e in contacts]
-    )
+    span = AuditEvent.objects.filter(action="rights.access_report", at__gte=started_at)
     bounds = span.aggregate(first=Min("at"), last=Max("at"))
     for name in names:
         private_storage.delete(name)
