@@ -307,9 +307,9 @@ def _chunks(values: Iterable[str], size: int) -> Iterator[list[str]]:
 def consent_clearance_rows(*, emails: Iterable[str], purpose_code: str) -> Iterator[tuple[int, str, str]]:
     """For many addresses: (contact id, address, basis) for each that may receive ``purpose_code``.
 
-    Addresses are looked up in chunks through the email index and the
-    projection's unique index, so memory grows with the chunk, not with the
-    register. Unknown addresses are simply not cleared.
+    Addresses are looked up in chunks (one query each, joined to the
+    projection through its unique index), so memory grows with the chunk,
+    not with the register. Unknown addresses are simply not cleared.
     """
     purpose, dm = _purpose_and_direct_marketing(purpose_code)
     if not purpose.is_active:
@@ -320,13 +320,15 @@ def consent_clearance_rows(*, emails: Iterable[str], purpose_code: str) -> Itera
         # Only a given consent or a function's address can clear; let the
         # database drop everyone else before rows reach Python.
         base = base.filter(Q(purpose_state__state=State.GRANTED) | Q(email_kind=Contact.EmailKind.FUNCTIONAL))
-    # SQLite caps the number of parameters in one statement.
-    size = 10_000 if connection.vendor == "postgresql" else 900
+    # PostgreSQL takes a chunk as one array (= ANY): large chunks mean few
+    # scans of the register; SQLite caps the number of parameters.
+    size = 50_000 if connection.vendor == "postgresql" else 900
     normalised = (normalise_email(e) for e in emails)
     for chunk in _chunks(normalised, size):
         rows = base.filter(email__in=chunk).values_list(*names)
         candidates: list[ContactFacts] = []
-        for row in rows.iterator(chunk_size=5000):
+        # At most one row per address of the chunk: memory follows the chunk.
+        for row in rows:
             facts = _facts(row, names)
             basis = _basis(purpose, facts, suppressed=False)
             if basis == Basis.CUSTOMER_RELATIONSHIP:
