@@ -337,6 +337,62 @@ def _subject_emails(declaration: PersonalData, pks: list[Any]) -> list[str] | No
     return sorted({e for e in rows.values_list(declaration.subject_email_path, flat=True) if e})
 
 
+class _NeedsCollector(Exception):
+    """A relation the set-based delete does not handle; Django's collector deletes instead."""
+
+
+def _delete_set_based(model: type[models.Model], rows: models.QuerySet, *, depth: int = 0) -> int:
+    """Delete ``rows`` and what cascades from them with one statement per related table.
+
+    The set-based statements the brief allows for retention, built from the
+    models' own ``on_delete`` rules: CASCADE deletes the related rows first
+    (recursively), SET_NULL empties the link, PROTECT and RESTRICT refuse, and
+    automatic many-to-many link rows go. Per-row delete signals are not sent:
+    a model that guards its own deletion is handed its rows through its
+    declaration before this runs (``_child_rows``). Anything else (generic
+    relations, SET_DEFAULT, SET(...)) falls back to Django's collector.
+    """
+    from django.db.models import DO_NOTHING, PROTECT, RESTRICT, SET_NULL, ProtectedError
+
+    if depth > 5 or model._meta.private_fields:
+        raise _NeedsCollector
+    keys = rows.values("pk")
+    for relation in model._meta.related_objects:
+        if relation.many_to_many:
+            through = relation.through
+            if through is None or not through._meta.auto_created:
+                continue  # an explicit through model is a relation of its own, below
+            link = next(f for f in through._meta.fields if f.is_relation and f.related_model is model)
+            through._base_manager.filter(**{f"{link.name}__in": keys})._raw_delete(rows.db)
+            continue
+        if not (relation.one_to_many or relation.one_to_one):
+            continue
+        related = relation.related_model._base_manager.filter(**{f"{relation.field.name}__in": keys})
+        rule = relation.on_delete
+        if rule is CASCADE:
+            _delete_set_based(relation.related_model, related, depth=depth + 1)
+        elif rule in (PROTECT, RESTRICT):
+            if related.exists():
+                raise ProtectedError("Protected by a related row", set())
+        elif rule is SET_NULL:
+            related.update(**{relation.field.name: None})
+        elif rule is DO_NOTHING:
+            continue
+        else:
+            raise _NeedsCollector
+    return rows._raw_delete(rows.db)
+
+
+def _delete(model: type[models.Model], rows: Q) -> int:
+    queryset = model._default_manager.filter(rows)
+    try:
+        with transaction.atomic():
+            return _delete_set_based(model, queryset)
+    except _NeedsCollector:
+        _, per_model = queryset.delete()
+        return per_model.get(model._meta.label, 0)
+
+
 def _remove(
     *, policy: RetentionPolicy, declaration: PersonalData, pks: list[Any], plan: dict[str, Any] | None
 ) -> tuple[int, int]:
@@ -353,9 +409,9 @@ def _remove(
             files += _file_names(child.model, Q(**{f"{fk}__in": _pks(pks)}))
             if child.erasure is Erasure.DELETE and child.find_rows is not None:
                 child.erase_queryset(_child_rows(child, fk, pks, emails))
-        _, per_model = model._default_manager.filter(rows).delete()
+        deleted = _delete(model, rows)
         _remove_files_on_commit(files)
-        return per_model.get(model._meta.label, 0), 0
+        return deleted, 0
     # Anonymising: what hangs off the row follows its own declaration, keeping
     # the link to the (now anonymous) row so counts per month and kind survive.
     from .selectors import anonymise_plan

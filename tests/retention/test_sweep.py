@@ -326,3 +326,25 @@ def test_interactions_of_a_kept_contact_are_not_touched(days):
     InteractionFactory(contact=kept, occurred_at=timezone.now() - timedelta(days=days))
     sweep()
     assert interactions_of(kept) == 3
+
+
+def test_a_contact_goes_with_its_consent_ledger_through_the_ledgers_own_erasure():
+    # On PostgreSQL the ledger's trigger refuses any other delete (consent app).
+    from consent.models import ConsentEvent
+    from consent.services import consent_grant
+    from core.audit import Actor
+
+    organisation = prospect()
+    [contact_last_seen(5, organisation=organisation) for _ in range(6)]
+    old = contact_last_seen(YEARS_4, organisation=organisation)
+    consent_grant(
+        contact=old, purpose_code="marketing_products", channel="portal", actor=Actor.subject("192.0.2.7"),
+        wording="Ja, send meg nyheter.", ip_address="192.0.2.7", user_agent="Mozilla/5.0", reference="test",
+    )  # fmt: skip
+    assert ConsentEvent.objects.filter(contact_id=old.pk).exists()
+
+    run = sweep()
+
+    assert run.deleted == 1 and run.error_count == 0
+    assert not alive(old)
+    assert not ConsentEvent.objects.filter(contact_id=old.pk).exists()
