@@ -331,3 +331,18 @@ def test_a_record_that_protects_the_contact_stops_the_erasure_with_a_clear_messa
     assert Contact.objects.filter(email=KARI).exists()
     assert Interaction.objects.filter(contact=kari.contact).count() == 3
     assert not ErasureJournalEntry.objects.exists() and not SuppressionEntry.objects.exists()
+
+
+def test_no_kept_model_would_be_deleted_by_a_cascade_from_an_erased_one():
+    # A KEEP row with ON DELETE CASCADE to a model that erasure deletes would vanish with it,
+    # silently breaking what its declaration promises (Art. 17(3)); PROTECT or SET_NULL is fine.
+    from django.db import models
+
+    erased = {d.model for d in registry.personal() if d.erasure is not Erasure.KEEP}
+    for declaration in registry.personal():
+        if declaration.erasure is not Erasure.KEEP:
+            continue
+        for model_field in declaration.model._meta.concrete_fields:
+            remote = getattr(model_field, "remote_field", None)
+            if isinstance(model_field, models.ForeignKey) and remote.model in erased:
+                assert remote.on_delete is not models.CASCADE, f"{declaration.label}.{model_field.name}"
