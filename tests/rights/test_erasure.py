@@ -346,3 +346,19 @@ def test_no_kept_model_would_be_deleted_by_a_cascade_from_an_erased_one():
             remote = getattr(model_field, "remote_field", None)
             if isinstance(model_field, models.ForeignKey) and remote.model in erased:
                 assert remote.on_delete is not models.CASCADE, f"{declaration.label}.{model_field.name}"
+
+
+def test_erasure_reaches_the_consent_ledger_too(kari, ola):
+    from consent.models import ConsentEvent, Purpose
+    from tests.consent.factories import grant
+
+    if not Purpose.objects.filter(code="marketing_products").exists():
+        pytest.skip("the consent purposes are not loaded")
+    grant(kari.contact)
+    grant(ola.contact)
+    assert registry.get(ConsentEvent).rows_for([KARI]).exists()
+
+    subject_erase(emails=[KARI], actor=DPO, reference="DSAR-1")
+
+    assert_nothing_remains(KARI, _identifiers(kari))
+    assert registry.get(ConsentEvent).rows_for([OLA]).exists()
