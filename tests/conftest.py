@@ -124,8 +124,14 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[dict[s
 
 
 @pytest.fixture
-def celery_worker(celery_worker_process, transactional_db) -> Iterator[dict[str, object]]:
-    """Send tasks to the real worker for this test (rows must be committed for it to see them)."""
+def celery_worker(
+    celery_worker_process, transactional_db, django_db_serialized_rollback
+) -> Iterator[dict[str, object]]:
+    """Send tasks to the real worker for this test (rows must be committed for it to see them).
+
+    Serialized rollback: without it the flush after the test re-creates content types
+    under new ids, and the next test that restores the serialized database clashes.
+    """
     previous = (celery_app.conf.task_always_eager, celery_app.conf.task_default_queue)
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = celery_worker_process["queue"]

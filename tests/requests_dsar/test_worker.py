@@ -14,7 +14,8 @@ from tests.subjects.factories import ContactFactory, InteractionFactory
 
 from .conftest import LINK
 
-pytestmark = pytest.mark.redis
+# serialized_rollback: see test_browser.py (the worker needs committed rows).
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def worker_mail(mail_dir: Path, to: str) -> list[str]:
