@@ -56,7 +56,10 @@ class RestartableWorker:
 
 
 @pytest.fixture
-def restartable_worker(django_db_setup, django_db_blocker, transactional_db) -> Iterator[RestartableWorker]:
+def restartable_worker(
+    django_db_setup, django_db_blocker, django_db_serialized_rollback, transactional_db
+) -> Iterator[RestartableWorker]:
+    # Serialised rollback: the purposes and notice seeded by migrations survive the flush.
     if not os.environ.get("REDIS_URL"):
         pytest.skip("needs Redis and a real worker: set REDIS_URL (CI does)")
     queue = f"test-consent-{uuid.uuid4().hex[:8]}"

@@ -10,7 +10,9 @@ from consent.models import ConsentEvent, ConsentState, Purpose
 from subjects.models import Contact
 
 
-@pytest.mark.django_db(transaction=True)
+# Serialised like the other transactional tests, so the purposes and notice that data
+# migrations seed come back after the flush, and content types are not created twice.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_seed_demo_gives_contacts_a_history_whose_projection_equals_the_ledger():
     call_command("seed_demo", "--contacts", "300", "--interactions-per-contact", "1", stdout=io.StringIO())
     assert ConsentEvent.objects.count() > 100
