@@ -346,12 +346,65 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         self.message_user(request, _("Assigned to you."), messages.SUCCESS)
 
 
+class LiftForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is it lifted? (Art. 18(3): tell the person before lifting a restriction)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 @admin.register(ProcessingRestriction)
 class ProcessingRestrictionAdmin(admin.ModelAdmin):
-    list_display = ("email", "kind", "started_at", "lifted_at", "request")
+    list_display = ("email", "kind", "started_at", "lifted_at", "request", "lift_link")
     list_filter = ("kind", ("lifted_at", admin.EmptyFieldListFilter))
     search_fields = ("=email",)
-    readonly_fields = ("email", "kind", "scope", "request", "started_at", "lifted_at", "lift_reason")
+    readonly_fields = (
+        "email",
+        "kind",
+        "scope",
+        "request",
+        "started_at",
+        "lifted_at",
+        "lift_reason",
+        "lift_link",
+    )
+
+    @admin.display(description=_("lift"))
+    def lift_link(self, restriction: ProcessingRestriction) -> str:
+        if restriction.lifted_at or not restriction.pk:
+            return "-"
+        url = reverse("admin:requests_dsar_processingrestriction_lift", args=[restriction.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Lift"))
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view(self.lift_view)
+        return [
+            path("<int:pk>/lift/", view, name="requests_dsar_processingrestriction_lift"),
+            *super().get_urls(),
+        ]
+
+    def lift_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        restriction = get_object_or_404(ProcessingRestriction, pk=pk, lifted_at=None)
+        if not self.has_change_permission(request, restriction):
+            raise PermissionDenied
+        form = LiftForm(request.POST if request.method == "POST" else None)
+        back = reverse("admin:requests_dsar_processingrestriction_changelist")
+        if request.method == "POST" and form.is_valid():
+            services.restriction_lift(
+                restriction=restriction, reason=form.cleaned_data["reason"], actor=Actor.from_request(request)
+            )
+            self.message_user(request, _("Lifted."), messages.SUCCESS)
+            return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": restriction,
+            "title": _("Lift"),
+            "form": form,
+            "change_url": back,
+            "action": "lift",
+        }
+        return TemplateResponse(request, "admin/requests_dsar/datasubjectrequest/action.html", context)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

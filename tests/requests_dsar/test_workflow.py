@@ -423,3 +423,18 @@ def test_the_access_answer_is_json_readable(client, staff_client, committed, kar
     archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
     name = next(n for n in archive.namelist() if n.endswith(".json"))
     assert json.loads(archive.read(name))
+
+
+def test_staff_lift_a_restriction_with_a_reason(staff_client, colleague):
+    from django.test import Client
+
+    restriction = ProcessingRestriction.objects.create(email=KARI, kind="restriction", scope="title")
+    url = f"/admin/requests_dsar/processingrestriction/{restriction.pk}/lift/"
+    other = Client()
+    other.force_login(colleague)
+    assert other.post(url, {"reason": "x"}).status_code == 403
+    response = staff_client.post(url, {"reason": "The title was checked and is right"})
+    assert response.status_code == 302
+    restriction.refresh_from_db()
+    assert restriction.lifted_at is not None
+    assert KARI not in set(registry.guards()["restriction"]())
