@@ -181,6 +181,8 @@ else:
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(CELERY_FILESYSTEM_DIR / "processed"),
+        # Broadcast bindings (celery inspect/control); kombu's default is ./control.
+        "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
