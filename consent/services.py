@@ -209,7 +209,8 @@ def consent_grant(
     _check_evidence(channel=channel, actor=actor, ip_address=ip_address, reference=reference, action="grant")
     if purpose.legal_basis != LegalBasis.CONSENT and purpose.code != Purpose.DIRECT_MARKETING:
         raise Conflict(_("This purpose does not rest on consent, so there is no consent to give."))
-    if not purpose.is_active:
+    if not purpose.is_active and purpose.code != Purpose.DIRECT_MARKETING:
+        # (A consent to direct marketing as such lifts an earlier objection to it.)
         raise Conflict(_("This purpose is not in use."))
     shown = _wording(wording)
     notice = notice or selectors.notice_current()
@@ -307,6 +308,10 @@ def consent_withdraw(
     address on the suppression list, so it outlives an erasure.
     """
     purpose = selectors.purpose_by_code(code=purpose_code)
+    if purpose.legal_basis != LegalBasis.CONSENT and not purpose.is_marketing:
+        raise Conflict(
+            _("This purpose does not rest on consent; to stop it, object to it or ask for erasure.")
+        )
     _check_evidence(
         channel=channel, actor=actor, ip_address=ip_address, reference=reference, action="withdraw"
     )

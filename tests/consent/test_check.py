@@ -299,3 +299,27 @@ def test_a_customer_whose_contract_has_ended_is_no_longer_an_existing_customer()
     contact.organisation.customer_contract_ends = timezone.localdate() - timedelta(days=1)
     contact.organisation.save(update_fields=["customer_contract_ends"])
     assert not allowed(contact)
+
+
+def test_a_consent_to_direct_marketing_lifts_an_earlier_objection():
+    contact = ContactFactory()
+    grant(contact)
+    services.objection_record(
+        contact=contact,
+        purpose_code="direct_marketing",
+        channel="portal",
+        actor=PERSON,
+        ip_address="192.0.2.7",
+    )
+    assert not allowed(contact)
+    grant(contact, "direct_marketing")
+    assert allowed(contact)
+
+
+def test_only_a_consent_can_be_withdrawn():
+    with pytest.raises(ApplicationError, match="consent"):
+        services.consent_withdraw(
+            contact=ContactFactory(), purpose_code="contract", channel="portal", actor=PERSON,
+            ip_address="192.0.2.7",
+        )  # fmt: skip
+    assert not ConsentEvent.objects.exists()
