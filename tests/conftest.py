@@ -159,3 +159,31 @@ def _private_media(tmp_path, settings):
     private_storage._wrapped = empty
     yield
     private_storage._wrapped = empty
+
+
+def _plain_transactional(item: pytest.Item) -> bool:
+    """A test on a really committing database whose tables are not restored from the serialized copy."""
+    names = set(getattr(item, "fixturenames", ()))
+    marker = item.get_closest_marker("django_db")
+    kwargs = marker.kwargs if marker else {}
+    transactional = bool(names & {"transactional_db", "live_server"}) or kwargs.get("transaction", False)
+    serialized = "django_db_serialized_rollback" in names or kwargs.get("serialized_rollback", False)
+    return transactional and not serialized
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """After a plain transactional test, empty the tables once more, without post_migrate.
+
+    Django's flush after such a test runs post_migrate, which re-creates content
+    types (and the periodic tasks) under new ids; the next test that restores the
+    serialized database then clashes with them on their unique names.
+    """
+    yield
+    if not _plain_transactional(item):
+        return
+    from django.core.management import call_command
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)

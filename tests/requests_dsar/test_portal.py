@@ -12,6 +12,9 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from core.crypto import token_digest
 from requests_dsar.models import DataSubjectRequest, RequestEmail, RequestEvent, RequestToken
@@ -305,3 +308,20 @@ def test_rate_limits_are_shared_through_redis(settings):
     # Another connection (another web process) sees the same count.
     caches["default"].close()
     assert rate_limit_hit("submit_ip", ip) is True
+
+
+@hypothesis_settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(guess=st.text(min_size=0, max_size=120))
+def test_no_string_but_the_issued_token_opens_a_link(db, guess):
+    from requests_dsar.errors import LinkInvalid
+    from requests_dsar.services import request_link_check, request_token_issue
+    from tests.requests_dsar.factories import RequestFactory
+
+    request = RequestFactory()
+    token = request_token_issue(request=request, purpose=RequestToken.Purpose.STATUS)
+    assert request_link_check(token=token, purpose="status") == request
+    if guess != token:
+        with pytest.raises(LinkInvalid):
+            request_link_check(token=guess, purpose="status")
