@@ -172,8 +172,16 @@ class Interaction(models.Model):
         FEEDBACK = "feedback", _("Feedback")
         WEB_FORM = "web_form", _("Web form")
 
+    # Nullable: erasure and retention anonymise an interaction (Art. 17, and the
+    # policy's "statistikk ... anonymisert") by cutting it from the person, so
+    # counts per kind and month survive.
     contact = models.ForeignKey(
-        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="interactions"
+        Contact,
+        verbose_name=_("contact"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="interactions",
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     occurred_at = models.DateTimeField(_("when"))

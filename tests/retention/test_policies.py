@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -9,8 +10,10 @@ from django.utils import timezone
 from core.audit import Actor
 from core.errors import Conflict
 from core.models import AuditEvent
+from core.registry import Erasure, registry
 from retention.models import LegalHold, RetentionPolicy
 from retention.services import legal_hold_lift, legal_hold_place, policy_create, policy_update
+from subjects.models import ApplicationDocument
 
 from .factories import ContactFactory, LegalHoldFactory
 
@@ -68,10 +71,21 @@ def test_an_anchor_that_is_not_a_date_is_refused():
 
 
 def test_anonymising_is_refused_where_a_required_link_cannot_be_emptied():
-    # An interaction cannot lose its contact: the registry's replacement is None.
-    with pytest.raises(ValidationError) as excinfo:
-        make_policy(category="interaction", action=RetentionPolicy.Action.ANONYMISE)
-    assert "cannot be anonymised" in errors_of(excinfo)["action"][0]
+    # A document cannot lose its application (NOT NULL), so a declaration that
+    # would empty that link cannot back an anonymising policy.
+    declaration = registry.get(ApplicationDocument)
+    emptied = dataclasses.replace(
+        declaration, erasure=Erasure.ANONYMISE, anonymise={"application": None, "file": "", "title": ""}
+    )
+    registry.unregister(ApplicationDocument)
+    registry.register(emptied)
+    try:
+        with pytest.raises(ValidationError) as excinfo:
+            make_policy(category="job_application", action=RetentionPolicy.Action.ANONYMISE)
+    finally:
+        registry.unregister(ApplicationDocument)
+        registry.register(declaration)
+    assert "application cannot be emptied" in errors_of(excinfo)["action"][0]
 
 
 def test_a_policy_update_is_validated_too():
