@@ -361,7 +361,7 @@ def consent_clearance_rows(*, emails: Iterable[str], purpose_code: str) -> Itera
         base = base.filter(Q(purpose_state__state=State.GRANTED) | Q(email_kind=Contact.EmailKind.FUNCTIONAL))
     # PostgreSQL takes a chunk as one array (= ANY): large chunks mean few
     # scans of the register; SQLite caps the number of parameters.
-    size = 100_000 if connection.vendor == "postgresql" else 900
+    size = 50_000 if connection.vendor == "postgresql" else 900
     normalised = (normalise_email(e) for e in emails)
     for chunk in _chunks(normalised, size):
         rows = base.filter(email__in=chunk).values_list(*names)
