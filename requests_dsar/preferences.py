@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import Actor, client_ip
 from core.errors import ApplicationError
+from core.validators import normalise_email
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def preferences_page(request: HttpRequest, *, email: str) -> HttpResponse:
     from consent.services import consent_grant, consent_withdraw
     from subjects.models import Contact
 
-    contacts = list(Contact.objects.filter(email__iexact=email).order_by("pk"))
+    contacts = list(Contact.objects.filter(email=normalise_email(email)).order_by("pk"))
     notice = ""
     status = 200
     if request.method == "POST" and contacts:

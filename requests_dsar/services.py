@@ -238,7 +238,10 @@ def _mark_received(request: Request, *, at: datetime) -> None:
     # Propose the person's records; staff confirm the match.
     from subjects.models import Contact
 
-    request.contacts.add(*Contact.objects.filter(email__iexact=request.email).values_list("pk", flat=True))
+    # Addresses are stored lower-cased, so an exact match uses the index (iexact
+    # would scan every contact).
+    matched = Contact.objects.filter(email=normalise_email(request.email)).values_list("pk", flat=True)
+    request.contacts.add(*matched)
 
 
 def request_verify(*, token: str, actor: Actor) -> Request:
