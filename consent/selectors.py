@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.crypto import email_hash
 from core.errors import NotFound
+from core.registry import registry
 from core.validators import normalise_email
 from subjects.models import Contact
 
@@ -324,7 +325,17 @@ def consent_basis(*, contact: Contact, purpose_code: str) -> str | None:
         customer=bool(is_customer) and (contract_ends is None or contract_ends >= timezone.localdate()),
         sale_opt_out_offered=bool(opt_out_offered),
     )  # fmt: skip
-    return _basis(purpose, facts)
+    basis = _basis(purpose, facts)
+    if basis in _BLOCKABLE and registry.processing_blocked([email]):
+        return None
+    return basis
+
+
+# Art. 18(2): while processing is restricted, data may be used only with the
+# person's consent (or as the law requires); every other basis is blocked.
+_BLOCKABLE = frozenset(
+    {Basis.CONTRACT, Basis.LEGITIMATE_INTEREST, Basis.FUNCTIONAL_ADDRESS, Basis.CUSTOMER_RELATIONSHIP}
+)
 
 
 def consent_allowed(*, contact: Contact, purpose_code: str) -> bool:
@@ -366,6 +377,7 @@ def consent_clearance_rows(*, emails: Iterable[str], purpose_code: str) -> Itera
     for chunk in _chunks(normalised, size):
         rows = base.filter(email__in=chunk).values_list(*names)
         candidates: list[ContactFacts] = []
+        cleared: list[tuple[int, str, str]] = []
         # At most one row per address of the chunk: memory follows the chunk.
         for row in rows:
             facts = _facts(row, names)
@@ -373,7 +385,12 @@ def consent_clearance_rows(*, emails: Iterable[str], purpose_code: str) -> Itera
             if basis == Basis.CUSTOMER_RELATIONSHIP:
                 candidates.append(facts)
             elif basis is not None:
-                yield facts.contact_id, facts.email, basis
+                cleared.append((facts.contact_id, facts.email, basis))
+        blocked = registry.processing_blocked(
+            [email for _pk, email, basis in cleared if basis in _BLOCKABLE] + [f.email for f in candidates]
+        )
+        candidates = [f for f in candidates if f.email not in blocked]
+        yield from (row for row in cleared if row[1] not in blocked or row[2] not in _BLOCKABLE)
         if candidates:
             # § 15 after erasure: a re-imported customer who once opted out stays out.
             hashes = {

@@ -158,11 +158,17 @@ def accounting_records(date_path: str, *, years: int = 5) -> Callable[[QuerySet]
 # ``values_list`` queryset of normalised email addresses.
 Guard = Callable[[], QuerySet]
 
+# A processing block names, among the given normalised addresses, the people
+# whose data is kept but must not be used now (a restriction under Art. 18):
+# consent checks ask it before they clear anyone.
+ProcessingBlock = Callable[[list[str]], Iterable[str]]
+
 
 class PersonalDataRegistry:
     def __init__(self) -> None:
         self._by_model: dict[type[models.Model], PersonalData] = {}
         self._guards: dict[str, Guard] = {}
+        self._blocks: dict[str, ProcessingBlock] = {}
 
     def register_guard(self, name: str, guard: Guard) -> None:
         """Register a source of people retention must leave alone (see ``Guard``)."""
@@ -170,6 +176,17 @@ class PersonalDataRegistry:
 
     def guards(self) -> dict[str, Guard]:
         return dict(self._guards)
+
+    def register_processing_block(self, name: str, block: ProcessingBlock) -> None:
+        """Register a source of people whose data must not be used now (see ``ProcessingBlock``)."""
+        self._blocks[name] = block
+
+    def processing_blocked(self, emails: Iterable[str]) -> set[str]:
+        """Which of these addresses (normalised) are blocked from use by any registered block."""
+        wanted = sorted({normalise_email(e) for e in emails})
+        if not wanted or not self._blocks:
+            return set()
+        return {normalise_email(e) for block in self._blocks.values() for e in block(wanted)}
 
     def register(self, declaration: PersonalData) -> PersonalData:
         if declaration.model in self._by_model:

@@ -137,3 +137,12 @@ def _restricted_emails():
 
 registry.register_guard("open_request", _open_request_emails)
 registry.register_guard("restriction", _restricted_emails)
+
+
+def _restricted_among(emails: list[str]):
+    # Art. 18(2): restricted data is, storage apart, processed only with the
+    # person's consent or for legal claims; consent checks ask this first.
+    return _restricted_emails().filter(email__in=emails)
+
+
+registry.register_processing_block("restriction", _restricted_among)
