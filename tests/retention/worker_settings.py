@@ -7,7 +7,7 @@ from __future__ import annotations
 from config.settings.test_worker import *  # noqa: F403
 
 RETENTION_BATCH_SIZE = 4
-RETENTION_BATCH_PAUSE_SECONDS = 0.2
+RETENTION_BATCH_PAUSE_SECONDS = 0.4
 RETENTION_LOCK_LEASE_SECONDS = 2
 # The time limit stays shorter than the visibility timeout, as in production.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60}
