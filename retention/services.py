@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, models, transaction
 from django.db.models import Case, CharField, Count, F, Q, Value, When
-from django.db.models.deletion import CASCADE
+from django.db.models.deletion import CASCADE, get_candidate_relations_to_delete
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
@@ -246,7 +246,7 @@ def _cascading_children(model: type[models.Model]) -> list[tuple[PersonalData, s
     Each as (declaration, its foreign key's name, the reverse query name from ``model``).
     """
     children = []
-    for relation in model._meta.related_objects:
+    for relation in get_candidate_relations_to_delete(model._meta):
         if relation.one_to_many and relation.on_delete is CASCADE:
             declaration = registry.get(relation.related_model)
             if declaration is not None and declaration.holds_personal_data:
@@ -267,8 +267,8 @@ def _record_statistics(*, policy: RetentionPolicy, declaration: PersonalData, pk
         )
     )
     for child, _fk, via in _cascading_children(declaration.model):
-        if child.retention_anchor is None:
-            continue
+        if child.retention_anchor is None or via.endswith("+"):
+            continue  # no event to count by, or no way to reach it from the row (related_name="+")
         _statistics_add(
             _statistics_queryset(
                 category=child.category,
@@ -357,16 +357,9 @@ def _delete_set_based(model: type[models.Model], rows: models.QuerySet, *, depth
     if depth > 5 or model._meta.private_fields:
         raise _NeedsCollector
     keys = rows.values("pk")
-    for relation in model._meta.related_objects:
-        if relation.many_to_many:
-            through = relation.through
-            if through is None or not through._meta.auto_created:
-                continue  # an explicit through model is a relation of its own, below
-            link = next(f for f in through._meta.fields if f.is_relation and f.related_model is model)
-            through._base_manager.filter(**{f"{link.name}__in": keys})._raw_delete(rows.db)
-            continue
-        if not (relation.one_to_many or relation.one_to_one):
-            continue
+    # The relations Django's own collector walks, hidden ones (related_name="+") and the
+    # automatic many-to-many link tables included.
+    for relation in get_candidate_relations_to_delete(model._meta):
         related = relation.related_model._base_manager.filter(**{f"{relation.field.name}__in": keys})
         rule = relation.on_delete
         if rule is CASCADE:

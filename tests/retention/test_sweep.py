@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -330,7 +331,7 @@ def test_interactions_of_a_kept_contact_are_not_touched(days):
 
 def test_a_contact_goes_with_its_consent_ledger_through_the_ledgers_own_erasure():
     # On PostgreSQL the ledger's trigger refuses any other delete (consent app).
-    from consent.models import ConsentEvent
+    from consent.models import ConsentConfirmation, ConsentEvent
     from consent.services import consent_grant
     from core.audit import Actor
 
@@ -341,10 +342,19 @@ def test_a_contact_goes_with_its_consent_ledger_through_the_ledgers_own_erasure(
         contact=old, purpose_code="marketing_products", channel="portal", actor=Actor.subject("192.0.2.7"),
         wording="Ja, send meg nyheter.", ip_address="192.0.2.7", user_agent="Mozilla/5.0", reference="test",
     )  # fmt: skip
+    # A double opt-in from the web leaves a confirmation row, linked without a reverse name.
+    consent_grant(
+        contact=old, purpose_code="marketing_products", channel="web_form", actor=Actor.subject("192.0.2.7"),
+        wording="Ja, send meg nyheter.", ip_address="192.0.2.7", user_agent="Mozilla/5.0", reference="test",
+    )  # fmt: skip
     assert ConsentEvent.objects.filter(contact_id=old.pk).exists()
+    assert ConsentConfirmation.objects.filter(contact_id=old.pk).exists()
 
     run = sweep()
 
     assert run.deleted == 1 and run.error_count == 0
     assert not alive(old)
     assert not ConsentEvent.objects.filter(contact_id=old.pk).exists()
+    # Nothing left pointing at the deleted contact: the (deferred) foreign keys hold at commit.
+    connection.check_constraints()
+    assert not ConsentConfirmation.objects.filter(contact_id=old.pk).exists()
