@@ -72,7 +72,7 @@ class OrganisationAdmin(ServiceAdmin):
         ),
         (
             _("Relationship"),
-            {"fields": ("is_customer", "is_supplier", "is_partner", "is_prospect")},
+            {"fields": ("is_customer", "customer_contract_ends", "is_supplier", "is_partner", "is_prospect")},
         ),
     )
 
