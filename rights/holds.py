@@ -38,3 +38,19 @@ def held_labels(*, emails: Sequence[str]) -> set[str]:
             if category_is_held(category):
                 held |= {d.label for d in registry.by_category(category)}
     return held
+
+
+def release_spent(*, emails: Sequence[str]) -> int:
+    """Remove the holds on these people that have ended or been lifted.
+
+    An active hold keeps the person (``held_labels``); a spent one only still
+    points at the contact (PROTECT), and would stop the erasure for good. The
+    retention sweep releases spent holds the same way before it deletes; the
+    placing and lifting of each hold stay in the audit trail.
+    """
+    try:
+        from retention.models import LegalHold
+    except ImportError:
+        return 0
+    deleted, _ = LegalHold.objects.spent().filter(contact__email__in=list(emails)).delete()
+    return deleted

@@ -271,6 +271,8 @@ def _erase_rows(
     # would otherwise go with a cascade from a deleted row they point at.
     plan.sort(key=lambda s: (s.delete, s.declaration.label))
     erased: dict[str, int] = defaultdict(int)
+    if holds.EVERYTHING not in held:
+        holds.release_spent(emails=addresses)
     try:
         for step in plan:
             if step.delete:
