@@ -44,14 +44,17 @@ def sql_baseline(contacts: int) -> float:
         conn.execute("CREATE TEMP TABLE i AS SELECT * FROM subjects_interaction WITH NO DATA")
         started = time.perf_counter()
         conn.execute(
-            "INSERT INTO c SELECT g, 'Navn ' || g, 'p' || g || '@firma.no', 'personal', '+4791234567',"
-            " 'Sjef', NULL, 'nb', 'phone', '', now(), false, now(), now(), now()"
-            " FROM generate_series(1, %s) g",
+            "INSERT INTO c (id, name, email, email_kind, phone, job_title, organisation_id, language,"
+            " source_type, source_name, collected_at, source_attests_consent, last_interaction_at,"
+            " created_at, updated_at)"
+            " SELECT g, 'Navn ' || g, 'p' || g || '@firma.no', 'personal', '+4791234567', 'Sjef', NULL,"
+            " 'nb', 'phone', '', now(), false, now(), now(), now() FROM generate_series(1, %s) g",
             [contacts],
         )
         conn.execute(
-            "INSERT INTO i SELECT g, (g %% %s) + 1, 'call', now() - (g %% 1800) * interval '1 day',"
-            " 'Samtale', NULL FROM generate_series(1, %s) g",
+            "INSERT INTO i (id, contact_id, kind, occurred_at, summary, staff_member_id)"
+            " SELECT g, (g %% %s) + 1, 'call', now() - (g %% 1800) * interval '1 day', 'Samtale', NULL"
+            " FROM generate_series(1, %s) g",
             [contacts, contacts * 5],
         )
         return time.perf_counter() - started
