@@ -15,7 +15,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_mixins import ServiceAdmin
+from core.admin_mixins import ReadOnlyAdminMixin, ServiceAdmin
 from core.audit import Actor
 from core.errors import ApplicationError
 from subjects.admin import ContactPanel, register_contact_panel
@@ -175,17 +175,8 @@ class PrivacyNoticeAdmin(ServiceAdmin):
                 self.message_user(request, _("Published %(version)s.") % {"version": notice.version})
 
 
-class ReadOnlyAdmin(ServiceAdmin):
-    """A record of what happened: seen, never added, changed or deleted here."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, ServiceAdmin):
+    """A record of what happened, whose views are audited like the register's."""
 
 
 @admin.register(ConsentEvent)

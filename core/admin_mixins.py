@@ -13,6 +13,20 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from .audit import Actor, audit_record, audit_record_many
 
 
+class ReadOnlyAdminMixin:
+    """A record of what happened (audit trail, ledger, journal, run history): seen, never
+    added, changed or deleted through the admin."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ServiceAdmin(admin.ModelAdmin):
     """``save_model`` calls ``create_service`` or ``update_service`` of the subclass."""
 

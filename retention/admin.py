@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_mixins import ServiceAdmin
+from core.admin_mixins import ReadOnlyAdminMixin, ServiceAdmin
 from core.audit import Actor, audit_record
 from core.errors import ApplicationError
 from core.registry import registry
@@ -165,15 +165,8 @@ class LegalHoldAdmin(admin.ModelAdmin):
         self.message_user(request, _("%(count)d holds lifted.") % {"count": lifted})
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(SweepRun)
