@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from django.db import models
 from django.http import HttpRequest
 
+from .http import client_ip
 from .models import AuditEvent
+
+__all__ = ["Actor", "audit_record", "audit_record_many", "client_ip"]
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,6 @@ class Actor:
         if user is not None and user.is_authenticated:
             return cls.staff(user, ip)
         return cls.subject(ip)
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    # Behind the production proxy REMOTE_ADDR is the proxy; gunicorn is told to
-    # trust it (--forwarded-allow-ips), and it sets REMOTE_ADDR accordingly.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def audit_record(

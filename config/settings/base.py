@@ -39,6 +39,9 @@ ENV_DEFAULTS: dict[str, tuple[type, object]] = {
     "CELERY_FILESYSTEM_DIR": (str, str(VAR_DIR / "celery")),
     "LOG_LEVEL": (str, "INFO"),
     "SECURE_SSL_REDIRECT": (bool, True),
+    # Reverse proxies in front of the app (CIDR networks) whose X-Forwarded-For is
+    # believed (core/http.py: client_ip). Empty: the header is ignored.
+    "TRUSTED_PROXIES": (list, []),
     # A copy of the erasure journal outside the database (keyed hashes only), so
     # that erasure_replay still knows every erasure after a restore; empty: off.
     "ERASURE_JOURNAL_FILE": (str, ""),
@@ -58,6 +61,7 @@ HASH_KEY = env("HASH_KEY")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL").rstrip("/")
+TRUSTED_PROXIES = env("TRUSTED_PROXIES")
 PRIVACY_OFFICER_EMAIL = env("PRIVACY_OFFICER_EMAIL")
 ERASURE_JOURNAL_FILE = env("ERASURE_JOURNAL_FILE")
 
