@@ -155,8 +155,16 @@ def accounting_records(date_path: str, *, years: int = 5) -> Callable[[QuerySet]
 
 # A guard names people whose data must not be swept by retention right now
 # (an open data-subject request, for instance): a callable returning a
-# ``values_list`` queryset of normalised email addresses.
-Guard = Callable[[], QuerySet]
+# ``values_list`` queryset (or a list) of normalised email addresses.
+Guard = Callable[[], QuerySet | list[str]]
+
+# A hold source names, for one declaration, its rows under a legal hold now
+# (Art. 17(3)(e)): a filter on the declaration's model (``ALL_ROWS`` for all of
+# them, a category hold), or None when it holds none. The removal engine asks every
+# source before anything goes, whoever asks for the removal.
+HoldSource = Callable[["PersonalData"], Q | None]
+# Every row: not ``Q()``, which an OR with another filter silently drops.
+ALL_ROWS = Q(pk__isnull=False)
 
 # A processing block names, among the given normalised addresses, the people
 # whose data is kept but must not be used now (a restriction under Art. 18):
@@ -168,14 +176,37 @@ class PersonalDataRegistry:
     def __init__(self) -> None:
         self._by_model: dict[type[models.Model], PersonalData] = {}
         self._guards: dict[str, Guard] = {}
+        self._guard_reasons: dict[str, Any] = {}
         self._blocks: dict[str, ProcessingBlock] = {}
+        self._holds: dict[str, HoldSource] = {}
 
-    def register_guard(self, name: str, guard: Guard) -> None:
-        """Register a source of people retention must leave alone (see ``Guard``)."""
+    def register_guard(self, name: str, guard: Guard, *, reason: Any = "") -> None:
+        """Register a source of people retention must leave alone (see ``Guard``).
+
+        ``reason``: why, in words a person reads (gettext_lazy); the removal
+        engine names it for every row the guard spares.
+        """
         self._guards[name] = guard
+        self._guard_reasons[name] = reason
 
     def guards(self) -> dict[str, Guard]:
         return dict(self._guards)
+
+    def guard_reason(self, name: str) -> Any:
+        return self._guard_reasons.get(name, "")
+
+    def register_hold_source(self, name: str, source: HoldSource) -> None:
+        """Register a source of legal holds (see ``HoldSource``)."""
+        self._holds[name] = source
+
+    def held_rows(self, declaration: PersonalData) -> Q | None:
+        """The filter of ``declaration``'s rows that some legal hold keeps now; None: none is held."""
+        found: Q | None = None
+        for source in self._holds.values():
+            q = source(declaration)
+            if q is not None:
+                found = q if found is None else found | q
+        return found
 
     def register_processing_block(self, name: str, block: ProcessingBlock) -> None:
         """Register a source of people whose data must not be used now (see ``ProcessingBlock``)."""

@@ -120,12 +120,15 @@ registry.register_not_personal(
 
 
 def _open_request_emails():
-    # Retention must not sweep data that an open request is about (Art. 12, 15, 17).
-    return (
-        DataSubjectRequest.objects.filter(status__in=DataSubjectRequest.OPEN)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
+    # Retention must not sweep data that an open request is about (Art. 12, 15, 17): the
+    # requester's address and the address of every contact staff linked to the request
+    # (the person may be in the register under another address).
+    from subjects.models import Contact
+
+    open_requests = DataSubjectRequest.objects.filter(status__in=DataSubjectRequest.OPEN)
+    linked = Contact.objects.filter(dsar_requests__in=open_requests).values_list("email", flat=True)
+    # Two small sets (open requests are few), read once per batch.
+    return sorted({*open_requests.exclude(email="").values_list("email", flat=True), *linked})
 
 
 def _restricted_emails():
@@ -135,8 +138,14 @@ def _restricted_emails():
     ).values_list("email", flat=True)
 
 
+def _restricted_or_objected_emails():
+    # Art. 18(1)(d) and 21: while an objection is being assessed (or a restriction is in
+    # force) the data is kept as it is; nothing is swept under the person's feet.
+    return ProcessingRestriction.objects.filter(lifted_at=None).values_list("email", flat=True)
+
+
 registry.register_guard("open_request", _open_request_emails)
-registry.register_guard("restriction", _restricted_emails)
+registry.register_guard("restriction", _restricted_or_objected_emails)
 
 
 def _restricted_among(emails: list[str]):

@@ -170,7 +170,8 @@ class LegalHold(models.Model):
         CATEGORY = "category", _("A whole data category")
 
     scope = models.CharField(_("held"), max_length=12, choices=Scope.choices)
-    # PROTECT: a held contact cannot be deleted by anyone until the hold is lifted.
+    # PROTECT: a held contact cannot be deleted by anyone until the hold is lifted; once
+    # it is spent, the removal engine cuts this link and the hold stays.
     contact = models.ForeignKey(
         "subjects.Contact",
         verbose_name=_("contact"),
@@ -212,9 +213,12 @@ class LegalHold(models.Model):
         verbose_name_plural = _("legal holds")
         constraints = [
             models.CheckConstraint(
+                # The contact (or organisation) may be gone: a spent hold is a record of a
+                # legal duty and stays when the removal engine removes what it held, its
+                # link cut (README: holds are lifted, never deleted).
                 condition=(
-                    Q(scope="contact", contact__isnull=False, organisation__isnull=True, category="")
-                    | Q(scope="organisation", contact__isnull=True, organisation__isnull=False, category="")
+                    Q(scope="contact", organisation__isnull=True, category="")
+                    | Q(scope="organisation", contact__isnull=True, category="")
                     | Q(scope="category", contact__isnull=True, organisation__isnull=True) & ~Q(category="")
                 ),
                 name="legal_hold_one_target",

@@ -31,7 +31,8 @@ from django.utils.translation import gettext as _
 from core.audit import Actor, audit_record
 from core.errors import ApplicationError, Conflict, NotFound
 from core.mail import send_email
-from core.registry import Erasure, PersonalData, registry
+from core.registry import PersonalData, registry
+from core.removal import Action, Door, Target, removal_execute
 from subjects.models import Contact, Organisation
 
 from .models import LegalHold, RetentionPolicy, RetentionStatistic, SweepLock, SweepRun
@@ -285,141 +286,40 @@ def _record_statistics(*, policy: RetentionPolicy, declaration: PersonalData, pk
 # Removing one batch ---------------------------------------------------------
 
 
-def _file_names(model: type[models.Model], rows: Q) -> list[tuple[Any, str]]:
-    """Stored files of the rows about to go, to remove from storage once the deletion commits."""
-    found = []
-    for f in model._meta.concrete_fields:
-        if isinstance(f, models.FileField):
-            for name in (
-                model._default_manager.filter(rows).exclude(**{f.name: ""}).values_list(f.name, flat=True)
-            ):
-                found.append((f.storage, name))
-    return found
-
-
-def _remove_files_on_commit(files: list[tuple[Any, str]]) -> None:
-    def remove() -> None:
-        for storage, name in files:
-            try:
-                storage.delete(name)
-            except OSError:
-                logger.warning("retention: could not remove a stored file; it stays for the next run")
-
-    if files:
-        transaction.on_commit(remove)
-
-
-def _release_spent_holds(model: type[models.Model], pks: list[Any]) -> None:
-    """Holds that have ended no longer keep their contact (they PROTECT it while active).
-
-    Their placing and lifting stay in the audit trail.
-    """
-    for fk in ("contact", "organisation"):
-        if LegalHold._meta.get_field(fk).related_model is model:
-            LegalHold.objects.spent().filter(**{f"{fk}_id__in": _pks(pks)}).delete()
-
-
-def _child_rows(child: PersonalData, fk: str, pks: list[Any], emails: list[str] | None) -> models.QuerySet:
-    """The child's rows of the batch, found the way its declaration finds them.
-
-    A model that guards its own deletion (the consent ledger deletes only rows
-    reached through the registry's erasure) gets the queryset it hands out.
-    """
-    if child.find_rows is not None and emails:
-        return child.rows_for(emails).filter(**{f"{fk}__in": _pks(pks)})
-    return child.model._default_manager.filter(**{f"{fk}__in": _pks(pks)})
-
-
-def _subject_emails(declaration: PersonalData, pks: list[Any]) -> list[str] | None:
-    if declaration.subject_email_path is None:
-        return None
-    rows = declaration.model._default_manager.filter(pk__in=_pks(pks))
-    return sorted({e for e in rows.values_list(declaration.subject_email_path, flat=True) if e})
-
-
-class _NeedsCollector(Exception):
-    """A relation the set-based delete does not handle; Django's collector deletes instead."""
-
-
-def _delete_set_based(model: type[models.Model], rows: models.QuerySet, *, depth: int = 0) -> int:
-    """Delete ``rows`` and what cascades from them with one statement per related table.
-
-    The set-based statements the brief allows for retention, built from the
-    models' own ``on_delete`` rules: CASCADE deletes the related rows first
-    (recursively), SET_NULL empties the link, PROTECT and RESTRICT refuse, and
-    automatic many-to-many link rows go. Per-row delete signals are not sent:
-    a model that guards its own deletion is handed its rows through its
-    declaration before this runs (``_child_rows``). Anything else (generic
-    relations, SET_DEFAULT, SET(...)) falls back to Django's collector.
-    """
-    from django.db.models import DO_NOTHING, PROTECT, RESTRICT, SET_NULL, ProtectedError
-
-    if depth > 5 or model._meta.private_fields:
-        raise _NeedsCollector
-    keys = rows.values("pk")
-    # The relations Django's own collector walks, hidden ones (related_name="+") and the
-    # automatic many-to-many link tables included.
-    for relation in get_candidate_relations_to_delete(model._meta):
-        related = relation.related_model._base_manager.filter(**{f"{relation.field.name}__in": keys})
-        rule = relation.on_delete
-        if rule is CASCADE:
-            _delete_set_based(relation.related_model, related, depth=depth + 1)
-        elif rule in (PROTECT, RESTRICT):
-            if related.exists():
-                raise ProtectedError("Protected by a related row", set())
-        elif rule is SET_NULL:
-            related.update(**{relation.field.name: None})
-        elif rule is DO_NOTHING:
-            continue
-        else:
-            raise _NeedsCollector
-    return rows._raw_delete(rows.db)
-
-
-def _delete(model: type[models.Model], rows: Q) -> int:
-    queryset = model._default_manager.filter(rows)
-    try:
-        with transaction.atomic():
-            return _delete_set_based(model, queryset)
-    except _NeedsCollector:
-        _, per_model = queryset.delete()
-        return per_model.get(model._meta.label, 0)
-
-
 def _remove(
-    *, policy: RetentionPolicy, declaration: PersonalData, pks: list[Any], plan: dict[str, Any] | None
+    *,
+    policy: RetentionPolicy,
+    declaration: PersonalData,
+    pks: list[Any],
+    plan: dict[str, Any] | None,
+    run_id: int,
 ) -> tuple[int, int]:
-    """Delete or anonymise the rows ``pks``; returns (deleted, anonymised)."""
-    model = declaration.model
-    rows = Q(pk__in=_pks(pks))
-    _release_spent_holds(model, pks)
-    children = _cascading_children(model)
-    emails = _subject_emails(declaration, pks) if any(c.find_rows for c, _fk, _via in children) else None
-    if plan is None:
-        _record_statistics(policy=policy, declaration=declaration, pks=pks)
-        files = _file_names(model, rows)
-        for child, fk, _via in children:
-            files += _file_names(child.model, Q(**{f"{fk}__in": _pks(pks)}))
-            if child.erasure is Erasure.DELETE and child.find_rows is not None:
-                child.erase_queryset(_child_rows(child, fk, pks, emails))
-        deleted = _delete(model, rows)
-        _remove_files_on_commit(files)
-        return deleted, 0
-    # Anonymising: what hangs off the row follows its own declaration, keeping
-    # the link to the (now anonymous) row so counts per month and kind survive.
-    from .selectors import anonymise_plan
+    """Delete or anonymise the rows ``pks`` through the removal engine; returns (deleted, anonymised).
 
-    for child, fk, _via in children:
-        child_rows = _child_rows(child, fk, pks, emails)
-        if child.erasure is Erasure.DELETE:
-            _remove_files_on_commit(_file_names(child.model, Q(**{f"{fk}__in": _pks(pks)})))
-            child.erase_queryset(child_rows)
-        elif child.erasure is Erasure.ANONYMISE:
-            child_rows.update(**anonymise_plan(child, keep=(fk,)))
-    files = _file_names(model, rows) if any(isinstance(v, str) and v == "" for v in plan.values()) else []
-    anonymised = model._default_manager.filter(rows).update(**plan)
-    _remove_files_on_commit(files)
-    return 0, anonymised
+    The engine applies holds, guards and ``must_keep`` again and walks what
+    hangs off the rows (a contact's interactions follow their own declaration,
+    a spent hold loses its link and stays). The statistics count the batch
+    first, deleted or anonymised alike (the policy: statistics only anonymised).
+    """
+    rows = Q(pk__in=_pks(pks))
+    _record_statistics(policy=policy, declaration=declaration, pks=pks)
+    target = Target(
+        declaration,
+        declaration.model._default_manager.filter(rows),
+        action=Action.DELETE if plan is None else Action.ANONYMISE,
+        keep_fields=tuple(policy.keep_for_statistics or ()),
+    )
+    outcome = removal_execute(
+        targets=[target],
+        door=Door.SWEEP,
+        actor=Actor.system("retention"),
+        reference=f"sweep-run-{run_id}",
+        audit_action="retention.remove",
+    )
+    line = outcome.models.get(declaration.label)
+    if line is None:
+        return 0, 0
+    return line.deleted, line.anonymised
 
 
 @dataclass
@@ -479,14 +379,14 @@ def sweep_batch(
         try:
             with transaction.atomic():
                 result.deleted, result.anonymised = _remove(
-                    policy=policy, declaration=declaration, pks=pks, plan=plan
+                    policy=policy, declaration=declaration, pks=pks, plan=plan, run_id=run.pk
                 )
         except Exception:  # any failure: go row by row, below
             for pk in pks:
                 try:
                     with transaction.atomic():
                         deleted, anonymised = _remove(
-                            policy=policy, declaration=declaration, pks=[pk], plan=plan
+                            policy=policy, declaration=declaration, pks=[pk], plan=plan, run_id=run.pk
                         )
                 except Exception as error:
                     # Ids and the error's kind only: messages can quote values.
