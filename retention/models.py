@@ -278,6 +278,7 @@ class SweepRun(models.Model):
         HELD = "held", _("Category on hold")
         INTERRUPTED = "interrupted", _("Interrupted; the next run goes on")
         FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped: another sweep held the lock")
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", _("Schedule")
@@ -300,6 +301,9 @@ class SweepRun(models.Model):
     anonymised = models.PositiveIntegerField(_("anonymised"), default=0)
     batches = models.PositiveIntegerField(_("batches"), default=0)
     error_count = models.PositiveIntegerField(_("errors"), default=0)
+    # The Celery task that ran it: a redelivered task (its worker was killed) finds its own
+    # interrupted run by this id and takes it over without waiting for the lease.
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
     # [{"model": "subjects.contact", "id": 17, "error": "ProtectedError"}]: ids and
     # exception class names only, so the record holds no personal data.
     errors = models.JSONField(_("error details"), default=list, blank=True)

@@ -139,13 +139,19 @@ def legal_hold_lift(*, hold: LegalHold, actor: Actor) -> LegalHold:
 
 
 def sweep_lock_claim(*, holder: str, lease_seconds: int | None = None) -> bool:
-    """Take the lease if nobody holds it or it has expired. One conditional UPDATE."""
+    """Take the lease if nobody holds it, it has expired, or ``holder`` holds it already.
+
+    One conditional UPDATE. The holder is the Celery task's id when a task runs
+    the sweep: a task redelivered after its worker was killed holds the lock
+    under its own id and takes its interrupted run over at once, instead of
+    waiting out the lease (and skipping the night's sweep).
+    """
     lease = timedelta(seconds=lease_seconds or settings.RETENTION_LOCK_LEASE_SECONDS)
     now = timezone.now()
     SweepLock.objects.get_or_create(name=LOCK_NAME)
     claimed = (
         SweepLock.objects.filter(name=LOCK_NAME)
-        .filter(Q(holder="") | Q(expires_at__isnull=True) | Q(expires_at__lt=now))
+        .filter(Q(holder="") | Q(holder=holder) | Q(expires_at__isnull=True) | Q(expires_at__lt=now))
         .update(holder=holder, expires_at=now + lease)
     )
     return claimed == 1
@@ -451,6 +457,7 @@ def policy_sweep(
     now: datetime | None = None,
     lock_holder: str | None = None,
     batch_size: int | None = None,
+    task_id: str = "",
 ) -> SweepRun:
     """One policy's run: the safety valve, then batches until nothing is due."""
     now = now or timezone.now()
@@ -461,6 +468,7 @@ def policy_sweep(
         category=policy.category,
         trigger=trigger,
         cutoff=now - timedelta(days=policy.period_days),
+        task_id=task_id,
     )
     if category_is_held(policy.category, today=timezone.localdate(now)):
         return _finish(run, SweepRun.Status.HELD)
@@ -518,6 +526,35 @@ def policy_sweep(
     return _finish(run, SweepRun.Status.FINISHED)
 
 
+def sweep_skipped_record(
+    *, trigger: str, codes: Iterable[str] | None = None, task_id: str = ""
+) -> list[SweepRun]:
+    """Put a sweep that could not start on record, one run per policy it would have run.
+
+    The run history then shows the night a sweep did not happen, not only a log line.
+    """
+    policies = RetentionPolicy.objects.filter(enabled=True)
+    if codes:
+        policies = RetentionPolicy.objects.filter(code__in=list(codes))
+    now = timezone.now()
+    runs = SweepRun.objects.bulk_create(
+        [
+            SweepRun(
+                policy=policy,
+                policy_code=policy.code,
+                category=policy.category,
+                trigger=trigger,
+                status=SweepRun.Status.SKIPPED,
+                started_at=now,
+                finished_at=now,
+                task_id=task_id,
+            )
+            for policy in policies
+        ]
+    )
+    return runs
+
+
 @dataclass
 class SweepOutcome:
     runs: list[SweepRun] = field(default_factory=list)
@@ -532,8 +569,13 @@ def retention_sweep(
     dry_run: bool = False,
     now: datetime | None = None,
     batch_size: int | None = None,
+    task_id: str = "",
 ) -> SweepOutcome:
-    """Run every enabled policy (or those named), under the lock. A dry run only reads."""
+    """Run every enabled policy (or those named), under the lock. A dry run only reads.
+
+    ``task_id``: the Celery task's id, the lock's holder and each run's
+    ``task_id``, so that the same task redelivered takes its own run over.
+    """
     policies = RetentionPolicy.objects.filter(enabled=True)
     if codes:
         codes = list(codes)
@@ -543,7 +585,7 @@ def retention_sweep(
             raise NotFound(_("No retention policy with the code %(code)s.") % {"code": ", ".join(missing)})
     if dry_run:
         return SweepOutcome(preview=retention_preview(policies=policies), dry_run=True)
-    holder = uuid.uuid4().hex
+    holder = task_id or uuid.uuid4().hex
     if not sweep_lock_claim(holder=holder):
         raise SweepBusy(_("Another retention sweep is running; this one did not start."))
     outcome = SweepOutcome()
@@ -555,7 +597,12 @@ def retention_sweep(
         )
         for policy in policies:
             run = policy_sweep(
-                policy=policy, trigger=trigger, now=now, lock_holder=holder, batch_size=batch_size
+                policy=policy,
+                trigger=trigger,
+                now=now,
+                lock_holder=holder,
+                batch_size=batch_size,
+                task_id=task_id,
             )
             outcome.runs.append(run)
             if run.status == SweepRun.Status.INTERRUPTED:

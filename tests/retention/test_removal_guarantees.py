@@ -145,3 +145,21 @@ def test_anonymisation_coarsens_every_timestamp_and_counts_the_rows_in_the_stati
         assert (1, 0, 0, 0, 0) in starts, value
     counted = RetentionStatistic.objects.filter(model="subjects.contact")
     assert sum(counted.values_list("count", flat=True)) == 1
+
+
+def test_a_sweep_that_cannot_start_is_logged_as_a_warning_and_recorded(caplog):
+    import logging
+
+    from retention.services import sweep_lock_claim
+    from retention.tasks import retention_sweep_task
+
+    RetentionPolicyFactory(code="contacts")
+    assert sweep_lock_claim(holder="another-task")
+
+    with caplog.at_level(logging.INFO, logger="retention.tasks"):
+        retention_sweep_task.apply(kwargs={"codes": ["contacts"]})
+
+    assert any(r.levelno == logging.WARNING and "did not start" in r.getMessage() for r in caplog.records)
+    skipped = SweepRun.objects.get(policy_code="contacts")
+    assert skipped.status == SweepRun.Status.SKIPPED
+    assert skipped.task_id
