@@ -21,10 +21,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, models, transaction
-from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 from django.db.models.deletion import CASCADE, get_candidate_relations_to_delete
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth, TruncYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -236,15 +236,67 @@ def _statistics_add(queryset: models.QuerySet) -> None:
     """
     select, params = queryset.query.sql_with_params()
     table = connection.ops.quote_name(RetentionStatistic._meta.db_table)
-    columns = "category, model, month, organisation_ref, relationship, kind"
+    columns = "category, model, month, organisation_ref, relationship, kind, period"
+    month = RetentionStatistic.Period.MONTH.value
     sql = (
         f"INSERT INTO {table} ({columns}, count) "  # noqa: S608  (names from model metadata)
-        f"SELECT s_category, s_model, s_month, s_org, s_relationship, s_kind, s_count FROM ({select}) AS s "
-        f"WHERE s_month IS NOT NULL "
+        f"SELECT s_category, s_model, s_month, s_org, s_relationship, s_kind, '{month}', s_count "
+        f"FROM ({select}) AS s WHERE s_month IS NOT NULL "
         f"ON CONFLICT ({columns}) DO UPDATE SET count = {table}.count + excluded.count"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+# Recital 26: coarser and coarser cells until each counts enough people.
+_ROLL_UP_STEPS: tuple[tuple[Q, dict[str, Any]], ...] = (
+    (Q(period="month") & ~Q(organisation_ref=0), {"organisation_ref": Value(0)}),
+    (
+        Q(period="month", organisation_ref=0),
+        {"month": TruncYear("month", output_field=models.DateField()), "period": Value("year")},
+    ),
+    (Q(period="year") & ~Q(relationship="", kind=""), {"relationship": Value(""), "kind": Value("")}),
+)
+
+
+def statistics_roll_up() -> int:
+    """Merge every statistics cell of fewer than ``MIN_PEOPLE`` into a coarser one; returns cells merged.
+
+    Three set-based steps, each one INSERT ... SELECT ... ON CONFLICT that adds
+    the small cells' counts to the coarser cell, then a DELETE of the small
+    cells: first the organisation goes, then the month becomes the year, then
+    the relationship and kind go. A coarsest cell still under the threshold
+    stays: a yearly count per record type names nobody.
+    """
+    table = connection.ops.quote_name(RetentionStatistic._meta.db_table)
+    columns = ["category", "model", "month", "organisation_ref", "relationship", "kind", "period"]
+    merged = 0
+    with transaction.atomic():
+        for where, replacements in _ROLL_UP_STEPS:
+            small = RetentionStatistic.objects.filter(where, count__lt=RetentionStatistic.MIN_PEOPLE)
+            pks = list(small.values_list("pk", flat=True))
+            if not pks:
+                continue
+            grouped = (
+                RetentionStatistic.objects.filter(pk__in=pks)
+                .annotate(**{f"r_{c}": replacements.get(c, F(c)) for c in columns})
+                .values(*(f"r_{c}" for c in columns))
+                .annotate(r_count=Sum("count"))
+                .order_by()
+            )
+            select, params = grouped.query.sql_with_params()
+            names = ", ".join(columns)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} ({names}, count) "  # noqa: S608  (names from model metadata)
+                    f"SELECT {', '.join(f'r_{c}' for c in columns)}, r_count FROM ({select}) AS r "
+                    f"ON CONFLICT ({names}) DO UPDATE SET count = {table}.count + excluded.count",
+                    params,
+                )
+            # Counts, never personal data: the small cells are merged above, then go.
+            RetentionStatistic.objects.filter(pk__in=pks).delete()
+            merged += len(pks)
+    return merged
 
 
 def _cascading_children(model: type[models.Model]) -> list[tuple[PersonalData, str, str]]:
@@ -523,6 +575,7 @@ def policy_sweep(
         else:
             _finish(run, SweepRun.Status.FAILED)
         raise
+    statistics_roll_up()
     return _finish(run, SweepRun.Status.FINISHED)
 
 
