@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.registry import Erasure, PersonalData, registry
@@ -55,6 +56,7 @@ registry.register(
             "email": "", "name": "", "organisation": "", "details": "", "answer": "",
             "refusal_reason": "", "answer_file": "", "extension_reason": "",
         },
+        details_needed=Q(status__in=DataSubjectRequest.OPEN),
     )
 )  # fmt: skip
 
@@ -75,6 +77,7 @@ registry.register(
         erasure=Erasure.KEEP,
         kept_because=KEPT_AS_PROOF,
         anonymise={"note": "", "message": ""},
+        details_needed=Q(request__status__in=DataSubjectRequest.OPEN),
     )
 )  # fmt: skip
 
@@ -95,6 +98,7 @@ registry.register(
         erasure=Erasure.KEEP,
         kept_because=KEPT_AS_PROOF,
         anonymise={"to": "", "subject": "", "body": ""},
+        details_needed=Q(request__status__in=DataSubjectRequest.OPEN),
     )
 )  # fmt: skip
 
