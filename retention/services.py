@@ -283,6 +283,8 @@ def statistics_roll_up() -> int:
                 cursor.execute(
                     f"INSERT INTO {table} ({names}, count) "  # noqa: S608  (names from model metadata)
                     f"SELECT {', '.join(f'r_{c}' for c in columns)}, r_count FROM ({select}) AS r "
+                    # WHERE: SQLite's parser needs it between an INSERT's SELECT and ON CONFLICT.
+                    f"WHERE true "
                     f"ON CONFLICT ({names}) DO UPDATE SET count = {table}.count + excluded.count",
                     params,
                 )
