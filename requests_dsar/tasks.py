@@ -28,16 +28,18 @@ def request_email_send(
 @shared_task(autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=3)
 def request_answer_build(request_id: int) -> None:
     """Build the access (Art. 15) or portability (Art. 20) answer and attach it to the request."""
+    from rights.services import access_report_build, portability_export_build
+
     from .models import DataSubjectRequest, RequestToken
-    from .services import _rights, request_answer_attach, request_email_deliver, request_subject_emails
+    from .services import request_answer_attach, request_email_deliver, request_subject_emails
 
     request = DataSubjectRequest.objects.filter(pk=request_id).first()
     if request is None or request.status in DataSubjectRequest.CLOSED:
         return
     if request.type == DataSubjectRequest.Type.ACCESS:
-        build = _rights("services.access_report_build")
+        build = access_report_build
     else:
-        build = _rights("services.portability_export_build")
+        build = portability_export_build
     content = build(emails=request_subject_emails(request), reference=request.reference)
     event = request_answer_attach(request_id=request_id, content=content, actor=Actor.system("dsar.answer"))
     if event is not None:
