@@ -13,7 +13,7 @@ from __future__ import annotations
 from .base import DETAILS_MAX_LENGTH, request_subject_emails
 from .expiry import requests_unconfirmed_purge
 from .fulfilment import HANDLERS, Completion, erasure_summary, request_answer_attach, request_complete
-from .mail import request_email_deliver
+from .mail import request_email_deliver, request_email_failed, request_email_queue
 from .portal import (
     Submission,
     request_download,
@@ -50,6 +50,8 @@ __all__ = [
     "request_download",
     "request_download_link_send",
     "request_email_deliver",
+    "request_email_failed",
+    "request_email_queue",
     "request_extend",
     "request_link_check",
     "request_match_confirm",

@@ -8,7 +8,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,12 +61,11 @@ def _save(request: Request, fields: list[str]) -> None:
 
 
 def _send_later(
-    request: Request, kind: str, *, link: str = "", event: RequestEvent | None = None, redact: bool = False
+    request: Request, kind: str, *, link: str = "", event: RequestEvent | None = None, write_now: bool = False
 ) -> None:
-    from ..tasks import request_email_send
+    from .mail import request_email_queue
 
-    request_id, event_id = request.pk, getattr(event, "pk", None)
-    transaction.on_commit(lambda: request_email_send.delay(request_id, kind, link, event_id, redact))
+    request_email_queue(request=request, kind=kind, link=link, event=event, write_now=write_now)
 
 
 def _require_open(request: Request) -> None:

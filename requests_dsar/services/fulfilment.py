@@ -199,7 +199,17 @@ def request_complete(
         if done is None:
             return request  # closed later, by the task that builds the answer
         event = _close(request, actor, answer=done.answer, previous=previous)
-        _send_later(request, "completed", link=RequestToken.Purpose.STATUS, event=event, redact=done.redact)
+        # The answer to an erasure is written now: the redaction after commit does
+        # not wait for the mail server, and takes the details the answer needs.
+        _send_later(
+            request, "completed", link=RequestToken.Purpose.STATUS, event=event, write_now=done.redact
+        )
+        if done.redact:
+            from ..tasks import request_redact_after_erasure
+
+            request_id = request.pk
+            # Its own step after commit (Art. 17): neither the journal nor the email holds it up.
+            transaction.on_commit(lambda: request_redact_after_erasure.delay(request_id), robust=True)
     return request
 
 
@@ -263,8 +273,8 @@ def _describe(by_label: dict[str, Any], label: str) -> str:
 def request_answer_attach(*, request_id: int, content: bytes, actor: Actor) -> RequestEvent | None:
     """Store the built answer in private storage and close the request.
 
-    Returns the closing event, for the task to email the download link with;
-    None when the answer was already attached (the task ran twice).
+    The download link is emailed after commit. Returns the closing event; None
+    when the answer was already attached (the task ran twice).
     """
     with transaction.atomic():
         request = Request.objects.select_for_update().get(pk=request_id)
@@ -279,4 +289,6 @@ def request_answer_attach(*, request_id: int, content: bytes, actor: Actor) -> R
                 "Your answer is ready. Download it with the link we emailed you; the link works for "
                 "a limited time, and you can ask for a new one on the status page."
             )
-        return _close(request, actor, answer=answer, previous=request.status)
+        event = _close(request, actor, answer=answer, previous=request.status)
+        _send_later(request, "completed", link=RequestToken.Purpose.DOWNLOAD, event=event)
+        return event
