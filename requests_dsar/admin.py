@@ -60,9 +60,22 @@ class RequestEventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("actor")
 
 
+class EmailFailedFilter(admin.SimpleListFilter):
+    title = _("email delivery")
+    parameter_name = "email"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("failed", _("An email could not be delivered")), ("queued", _("An email is waiting"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in (RequestEmail.Status.FAILED, RequestEmail.Status.QUEUED):
+            return queryset.filter(emails__status=self.value()).distinct()
+        return queryset
+
+
 class RequestEmailInline(admin.StackedInline):
     model = RequestEmail
-    fields = ("sent_at", "kind", "to", "subject", "body")
+    fields = ("status", "failure", "queued_at", "sent_at", "kind", "to", "subject", "body")
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -178,7 +191,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
     change_form_template = "admin/requests_dsar/datasubjectrequest/change_form.html"
     list_display = ("reference", "type", "status", "deadline", "assignee", "submitted_at", "requester")
     list_display_links = ("reference",)
-    list_filter = (OverdueFilter, "type", "status", "assignee")
+    list_filter = (OverdueFilter, EmailFailedFilter, "type", "status", "assignee")
     list_select_related = ("assignee",)
     search_fields = ("=reference", "=email", "name")
     ordering = ("due_date", "submitted_at")
@@ -186,7 +199,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
     actions = ("assign_to_me",)
     inlines = (RecipientNoticeInline, RequestEventInline, RequestEmailInline)
     fieldsets = (
-        (None, {"fields": ("reference", "type", "status", "assignee", "deadline")}),
+        (None, {"fields": ("reference", "type", "status", "assignee", "deadline", "email_delivery")}),
         (_("Requester"), {"fields": ("email", "name", "organisation", "language", "details", "contacts")}),
         (
             _("Dates"),
@@ -210,6 +223,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         "reference", "type", "status", "assignee", "deadline", "email", "name", "organisation", "language",
         "details", "submitted_at", "received_at", "first_due_date", "due_date", "extension_months",
         "closed_at", "extension_reason", "answer", "refusal_reason", "answer_ready_at", "redacted_at",
+        "email_delivery",
     )  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -228,6 +242,21 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         if dsar.is_extended:
             return format_html("{} ({})", text, _("extended"))
         return text
+
+    @admin.display(description=_("email delivery"))
+    def email_delivery(self, dsar: DataSubjectRequest) -> str:
+        # A permanent failure is shown here, so that staff answer the person another way.
+        failed = list(dsar.emails.filter(status=RequestEmail.Status.FAILED).values_list("kind", flat=True))
+        if failed:
+            return format_html(
+                '<strong style="color:#ba2121">⚠ {}: {}</strong>',
+                _("Could not be delivered; answer the person another way"),
+                ", ".join(failed),
+            )
+        waiting = dsar.emails.filter(status=RequestEmail.Status.QUEUED).count()
+        if waiting:
+            return _("%(n)d email(s) waiting to be sent") % {"n": waiting}
+        return _("Every email was delivered")
 
     @admin.display(description=_("requester"))
     def requester(self, dsar: DataSubjectRequest) -> str:
