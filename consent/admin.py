@@ -42,6 +42,15 @@ class PurposeForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        # The form has already changed self.instance: compare with what it showed (form.initial).
+        stored_code = self.initial.get("code")
+        if (
+            self.instance.pk is not None
+            and "code" in self.changed_data
+            and ConsentEvent.objects.filter(purpose_id=self.instance.pk).exists()
+        ):
+            self.add_error("code", _("The code of a purpose with recorded consents cannot change."))
+            data["code"] = stored_code
         # Art. 6(1)(f): the admin shows the gate as a form error, before the service refuses.
         if (
             data.get("is_active")
@@ -78,6 +87,13 @@ class PurposeAdmin(ServiceAdmin):
     instance_kwarg = "purpose"
     audit_views = False  # a purpose is not a person
     inlines = (AssessmentInline,)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        try:
+            super().save_model(request, obj, form, change)
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+
     list_display = (
         "code",
         "name_nb",

@@ -28,6 +28,8 @@ ENV_DEFAULTS: dict[str, tuple[type, object]] = {
     "EMAIL_URL": (str, "consolemail://"),
     "DEFAULT_FROM_EMAIL": (str, "Personvern <personvern@example.no>"),
     "PRIVACY_OFFICER_EMAIL": (str, "personvern@example.no"),
+    # consent-authority: the controller's phone on consent receipts (Kantara v1.1 requires it).
+    "CONTROLLER_PHONE": (str, "+47 00 00 00 00"),
     # Retention: a run that would remove more than this share of a category
     # stops and alerts the privacy officer; rows per batch; lock lease.
     "RETENTION_MAX_SHARE": (float, 0.4),
@@ -63,6 +65,7 @@ CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL").rstrip("/")
 TRUSTED_PROXIES = env("TRUSTED_PROXIES")
 PRIVACY_OFFICER_EMAIL = env("PRIVACY_OFFICER_EMAIL")
+CONTROLLER_PHONE = env("CONTROLLER_PHONE")
 ERASURE_JOURNAL_FILE = env("ERASURE_JOURNAL_FILE")
 
 DJANGO_APPS = [
@@ -260,7 +263,7 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
     "consent: expire unconfirmed sign-ups": {
         "task": "consent.tasks.consent_confirmations_expire",
         "crontab": {"minute": "45", "hour": "4"},
-        "description": "Records in the consent ledger that web sign-ups not confirmed in time expired.",
+        "description": "Deletes web sign-ups nobody confirmed within CONSENT_CONFIRMATION_DAYS.",
     },
 }
 
