@@ -19,7 +19,7 @@ from core.http import client_ip
 
 from . import services
 from .models import ApiClient
-from .problems import PayloadTooLarge, Problem
+from .problems import PROBLEM_CONTENT_TYPE, PayloadTooLarge, Problem
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -101,7 +101,10 @@ class ApiView(APIView):
             headers = {"Idempotent-Replayed": "true"}
             if answer.location:
                 headers["Location"] = answer.location
-            raise IdempotentReplay(Response(answer.body, status=answer.status_code, headers=headers))
+            content_type = PROBLEM_CONTENT_TYPE if answer.status_code >= 400 else None
+            raise IdempotentReplay(
+                Response(answer.body, status=answer.status_code, headers=headers, content_type=content_type)
+            )
         self._idempotent_answer = answer
 
     def handle_exception(self, exc: Exception) -> Response:

@@ -51,7 +51,9 @@ PROBLEM = OpenApiResponse(
     ),
     description="RFC 9457 problem document",
 )
-ERRORS = {code: PROBLEM for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)}
+ERRORS = {
+    (code, "application/problem+json"): PROBLEM for code in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429)
+}
 IDEMPOTENCY = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
     description="A repeat with the same key returns the first answer and writes nothing again.",
@@ -309,8 +311,10 @@ class ImportCreateView(ApiView):
                 detail=_("Send the rows as application/x-ndjson or text/csv."),
             )  # fmt: skip
         params = _bind(s.ImportParams, request.query_params)
+        # An empty body parses to {} in DRF; the rows are bytes or nothing.
+        content = request.data if isinstance(request.data, bytes) else b""
         job = imports.import_job_create(
-            client=request.user, actor=client_actor(request), format=fmt, content=request.data, **params
+            client=request.user, actor=client_actor(request), format=fmt, content=content, **params
         )
         response = Response(imports.job_answer(job), status=status.HTTP_202_ACCEPTED)
         response["Location"] = reverse("api:import_detail", args=[job.pk])

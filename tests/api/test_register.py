@@ -167,3 +167,11 @@ def test_suppression_check_answers_by_position_and_names_no_one(caller):
     assert response.json() == {"suppressed": [False, True, False]}
     assert_problem(caller.post("/api/v1/suppression/check", {"emails": [None]}), 400)
     assert_problem(caller.post("/api/v1/suppression/check", []), 400)
+
+
+def test_an_import_with_no_body_is_a_problem_not_a_crash(caller):
+    url = f"{IMPORTS}?source_type=correspondence&source_name=List"
+    response = caller.http.post(
+        url, headers={"Authorization": f"Api-Key {caller.key}"}, CONTENT_TYPE="text/csv"
+    )
+    assert_problem(response, 400)

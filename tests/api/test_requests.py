@@ -88,3 +88,9 @@ def test_keys_are_per_client_and_an_error_answer_is_kept_too(make_caller):
 
 def test_an_overlong_idempotency_key_is_refused(caller):
     assert_problem(caller.post(REQUESTS, request_body(), headers={"Idempotency-Key": "x" * 300}), 400)
+
+
+def test_a_replayed_error_is_still_a_problem_document(caller):
+    headers = {"Idempotency-Key": "bad-one"}
+    assert_problem(caller.post(REQUESTS, request_body(type="magic"), headers=headers), 400)
+    assert_problem(caller.post(REQUESTS, request_body(type="magic"), headers=headers), 400)
