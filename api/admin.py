@@ -14,7 +14,17 @@ from django.utils.translation import gettext_lazy
 from core.audit import Actor
 
 from . import services
-from .models import ApiClient, ApiKey, ImportJob, Scope
+from .models import (
+    ApiClient,
+    ApiKey,
+    ImportJob,
+    Scope,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
+from .webhooks import services as webhooks
 
 
 class ApiClientForm(forms.ModelForm):
@@ -150,3 +160,122 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# --- Webhooks ------------------------------------------------------------------------------
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    url = forms.URLField(label=gettext_lazy("URL"), max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=gettext_lazy("events"), choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["client", "recipient", "url", "events", "is_active"]
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    form = WebhookSubscriptionForm
+    list_display = ["url", "recipient", "client", "is_active", "consecutive_failures", "paused_at"]
+    list_filter = ["is_active", "paused_at"]
+    readonly_fields = ["consecutive_failures", "paused_at", "created_at"]
+    actions = ["rotate_secret", "resume"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # deactivate instead: the delivery log refers to it
+
+    def save_model(
+        self, request: HttpRequest, obj: WebhookSubscription, form: forms.ModelForm, change: bool
+    ) -> None:
+        actor = Actor.from_request(request)
+        if change:
+            obj.full_clean()
+            obj.save()
+            from core.audit import audit_record
+
+            audit_record(actor=actor, action="webhook.update", target=obj, fields=form.changed_data)
+            return
+        subscription, secret = webhooks.subscription_create(
+            actor=actor, url=obj.url, events=obj.events, client=obj.client, recipient=obj.recipient
+        )
+        obj.pk = subscription.pk
+        obj.refresh_from_db()
+        self._show_secret(request, secret)
+
+    def _show_secret(self, request: HttpRequest, secret: str) -> None:
+        messages.warning(
+            request,
+            _("The signing secret is %(secret)s. Give it to the receiver now: it is not shown again.")
+            % {"secret": secret},
+        )
+
+    @admin.action(
+        description=gettext_lazy("Rotate the signing secret (the old one signs for 24 hours)"),
+        permissions=["change"],
+    )
+    def rotate_secret(self, request: HttpRequest, queryset: QuerySet[WebhookSubscription]) -> None:
+        for subscription in queryset:
+            self._show_secret(
+                request,
+                webhooks.subscription_rotate_secret(
+                    subscription=subscription, actor=Actor.from_request(request)
+                ),
+            )
+
+    @admin.action(
+        description=gettext_lazy("Resume (close the circuit) and send what waits"), permissions=["change"]
+    )
+    def resume(self, request: HttpRequest, queryset: QuerySet[WebhookSubscription]) -> None:
+        for subscription in queryset:
+            webhooks.subscription_resume(subscription=subscription, actor=Actor.from_request(request))
+        self.message_user(request, _("Resumed %(n)d endpoints.") % {"n": queryset.count()})
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ["number", "at", "status_code", "latency_ms", "error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log and the dead letters (filter by status), with replay."""
+
+    list_display = [
+        "message_id",
+        "event",
+        "subscription",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "delivered_at",
+    ]
+    list_filter = ["status", "event"]
+    exclude = ["payload", "contact_ids"]
+    readonly_fields = [
+        "subscription", "event", "message_id", "status", "attempts", "next_attempt_at", "last_status_code",
+        "created_at", "delivered_at", "request_id", "recipient",
+    ]  # fmt: skip
+    inlines = [WebhookAttemptInline]
+    actions = ["replay"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=gettext_lazy("Replay these dead letters"), permissions=["change"])
+    def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        actor = Actor.from_request(request)
+        replayed = sum(webhooks.delivery_replay(delivery=d, actor=actor) for d in queryset)
+        self.message_user(request, _("Queued %(n)d deliveries again.") % {"n": replayed})

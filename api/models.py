@@ -215,3 +215,134 @@ class FiledRequest(models.Model):
 
     def __str__(self) -> str:
         return str(self.request_id)
+
+
+# --- Webhooks out ------------------------------------------------------------------------
+
+
+class WebhookEvent(models.TextChoices):
+    SUBJECT_ERASED = "subject.erased", _("A person was erased (Art. 17, 19)")
+    SUBJECT_RECTIFIED = "subject.rectified", _("A person's data was corrected (Art. 16, 19)")
+    SUBJECT_RESTRICTED = "subject.restricted", _("Use of a person's data was restricted (Art. 18, 19)")
+    CONSENT_CHANGED = "consent.changed", _("A consent decision changed")
+    SUPPRESSION_ADDED = "suppression.added", _("An address went on the suppression list")
+    REQUEST_COMPLETED = "request.completed", _("A data-subject request was completed")
+
+
+# Events that tell a recipient of a person's data (Art. 19): only subscriptions of a
+# recipient that held the person's data receive them.
+ART19_EVENTS = frozenset(
+    {WebhookEvent.SUBJECT_ERASED, WebhookEvent.SUBJECT_RECTIFIED, WebhookEvent.SUBJECT_RESTRICTED}
+)
+
+
+def validate_events(value: Any) -> None:
+    if not isinstance(value, list) or not value or any(e not in WebhookEvent.values for e in value):
+        raise ValidationError(_("Choose at least one known event."))
+
+
+def validate_webhook_url(value: str) -> None:
+    if not value.startswith(("https://", "http://")):
+        raise ValidationError(_("The URL must start with https:// (or http:// for a local receiver)."))
+
+
+class WebhookSubscription(models.Model):
+    """Where to send which events, signed with which secret (Standard Webhooks)."""
+
+    client = models.ForeignKey(
+        ApiClient, verbose_name=_("client"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="webhook_subscriptions",
+    )  # fmt: skip
+    recipient = models.CharField(
+        _("recipient code"), max_length=100, blank=True,
+        help_text=_("Art. 19: the recipient of personal data this endpoint belongs to (rights.vocabulary)."),
+    )  # fmt: skip
+    url = models.URLField(_("URL"), max_length=500, validators=[validate_webhook_url])
+    events = models.JSONField(_("events"), default=list, validators=[validate_events])
+    # whsec_ + base64 of 32 random bytes. During a rotation the previous secret
+    # signs too, until ``previous_secret_until``.
+    secret = models.CharField(_("signing secret"), max_length=100, editable=False)
+    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    previous_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    # The circuit: after too many failures in a row the endpoint is paused and the
+    # privacy officer is told; staff resume it in the admin.
+    consecutive_failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["url"]
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription: the outbox row, its attempts, and its fate."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENDING = "sending", _("Being sent")
+        RETRYING = "retrying", _("Failed; will retry")
+        DELIVERED = "delivered", _("Delivered")
+        DEAD = "dead", _("Gave up (dead letter)")
+
+    subscription = models.ForeignKey(
+        WebhookSubscription,
+        verbose_name=_("subscription"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    event = models.CharField(_("event"), max_length=30, choices=WebhookEvent.choices)
+    # webhook-id: the same on every attempt, so the receiver can drop repeats.
+    message_id = models.CharField(_("message id"), max_length=40, unique=True)
+    # The body to send; emptied once delivered (it may hold the identifiers the
+    # recipient knows the person by).
+    payload = models.JSONField(_("payload"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_status_code = models.PositiveSmallIntegerField(_("last status code"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    # Art. 19: the request and recipient whose notice a 2xx marks as told.
+    request_id = models.BigIntegerField(null=True, blank=True)
+    recipient = models.CharField(max_length=100, blank=True)
+    contact_ids = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [
+            # The sweep asks for deliveries due, by time.
+            models.Index(
+                fields=["next_attempt_at"], name="webhook_delivery_due_idx",
+                condition=models.Q(status__in=["pending", "sending", "retrying"]),
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return self.message_id
+
+
+class WebhookAttempt(models.Model):
+    """The delivery log: when, what status came back, how long it took. Never the payload."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField(_("attempt"))
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(_("latency (ms)"), default=0)
+    error = models.CharField(_("error"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id}#{self.number}"

@@ -6,7 +6,16 @@ from django.utils.translation import gettext_lazy as _
 
 from core.registry import Erasure, PersonalData, registry
 
-from .models import ApiClient, ApiKey, FiledRequest, IdempotentAnswer, ImportJob
+from .models import (
+    ApiClient,
+    ApiKey,
+    FiledRequest,
+    IdempotentAnswer,
+    ImportJob,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 registry.register_not_personal(ApiClient, reason="A system and its settings; the owner is a staff account.")
 registry.register_not_personal(ApiKey, reason="A key's prefix and hash.")
@@ -48,5 +57,29 @@ registry.register(
         retention_anchor="created_at",
         retention_note=_("Emptied as soon as the import has run"),
         erasure=Erasure.DELETE,
+    )
+)  # fmt: skip
+
+registry.register_not_personal(WebhookSubscription, reason="An endpoint, its events and its signing secrets.")
+registry.register_not_personal(WebhookAttempt, reason="When, status code and latency; never the payload.")
+
+# The outbox: the identifiers a recipient knows the person by, until delivered
+# (then emptied); a dead letter keeps them for staff to replay.
+registry.register(
+    PersonalData(
+        model=WebhookDelivery,
+        category="integration_api",
+        description=_("Notices to our recipients of your data, until they acknowledge them (Art. 19)"),
+        personal_fields=("payload", "contact_ids"),
+        not_personal_fields=(
+            "subscription", "event", "message_id", "status", "attempts", "next_attempt_at",
+            "last_status_code", "created_at", "delivered_at", "request_id", "recipient",
+        ),
+        purposes=("honour_rights",),
+        source=_("Changes to your data"),
+        retention_anchor="created_at",
+        retention_note=_("Emptied as soon as the recipient acknowledges"),
+        erasure=Erasure.KEEP,
+        kept_because=_("The notice that tells our recipients of your erasure or correction (Art. 19)."),
     )
 )  # fmt: skip

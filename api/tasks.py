@@ -33,3 +33,20 @@ def import_job_run(job_id: int) -> None:
 def idempotency_forget() -> None:
     """Daily: forget the stored answers of POSTs older than a day (they may hold personal data)."""
     services.idempotency_forget()
+
+
+@shared_task(ignore_result=True)
+def webhook_deliver(delivery_id: int) -> None:
+    """One attempt at one delivery (claimed, so a duplicate task does nothing)."""
+    from .webhooks import services as webhooks
+
+    webhooks.delivery_attempt(delivery_id=delivery_id)
+
+
+@shared_task(ignore_result=True)
+def webhooks_deliver_due() -> None:
+    """Every minute: queue the deliveries whose retry has come, and those a stopped worker lost."""
+    from .webhooks import services as webhooks
+
+    for delivery_id in webhooks.deliveries_due():
+        webhook_deliver.delay(delivery_id)

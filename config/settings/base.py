@@ -333,3 +333,13 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"ApiKey": []}],
 }
+PERIODIC_TASKS["api: webhook retries"] = {
+    "task": "api.tasks.webhooks_deliver_due",
+    "every_seconds": 60,
+    "description": "Sends webhook deliveries whose retry has come (exponential backoff, about three days).",
+}
+PERIODIC_TASKS["api: forget idempotent answers"] = {
+    "task": "api.tasks.idempotency_forget",
+    "crontab": {"minute": "50", "hour": "3"},
+    "description": "Deletes the stored first answers of API calls older than a day.",
+}
