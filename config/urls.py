@@ -16,6 +16,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("register/", include("subjects.urls")),
     path("portal/", include("requests_dsar.urls")),
+    # --- api: the integration API (/api/v1/), its schema and documentation ---
+    path("api/", include("api.urls")),
     # The privacy notice (personvern/) and the consent links (consent/).
     path("", include("consent.urls")),
     path("", include("core.urls")),

@@ -47,6 +47,13 @@ ENV_DEFAULTS: dict[str, tuple[type, object]] = {
     # A copy of the erasure journal outside the database (keyed hashes only), so
     # that erasure_replay still knows every erasure after a restore; empty: off.
     "ERASURE_JOURNAL_FILE": (str, ""),
+    # --- api: the integration API and its webhooks ---
+    # Largest request body the API reads (bytes; the bulk consent check and imports).
+    "API_MAX_BODY_BYTES": (int, 20 * 1024 * 1024),
+    # Calls per minute a new API client may make (each client has its own in the admin).
+    "API_DEFAULT_RATE_LIMIT": (int, 600),
+    # Failed webhook deliveries in a row before the endpoint is paused and the privacy officer told.
+    "WEBHOOK_CIRCUIT_THRESHOLD": (int, 20),
     # Test harness only: where the real worker started by the tests writes its mail.
     "TEST_WORKER_MAIL_DIR": (str, str(VAR_DIR / "test-mail")),
 }
@@ -81,6 +88,10 @@ THIRD_PARTY_APPS = [
     "django_celery_beat",
     "crispy_forms",
     "crispy_bootstrap5",
+    # --- api ---
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 LOCAL_APPS = [
     "core",
@@ -89,6 +100,8 @@ LOCAL_APPS = [
     "requests_dsar",
     "rights",
     "retention",
+    # --- api ---
+    "api",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -287,3 +300,49 @@ DSAR_RATE_LIMITS = {
 CONSENT_CONFIRMATION_DAYS = 7
 CONSENT_UNSUBSCRIBE_LINK_DAYS = 365
 CONSENT_NOTICE_BATCH_SIZE = 200
+
+# --- api: the integration API (api/) and its signed webhooks (api/webhooks/) ---
+API_MAX_BODY_BYTES = env("API_MAX_BODY_BYTES")
+API_DEFAULT_RATE_LIMIT = env("API_DEFAULT_RATE_LIMIT")
+WEBHOOK_CIRCUIT_THRESHOLD = env("WEBHOOK_CIRCUIT_THRESHOLD")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Personvern integration API",
+    "DESCRIPTION": "Consent checks, contacts, interactions, suppression and data-subject requests "
+    "for the company's other systems; errors are RFC 9457 problem documents.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Swagger UI and Redoc from our own static files, never a CDN (CSP, availability).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "ApiKey": {"type": "apiKey", "in": "header", "name": "Authorization",
+                       "description": "`Api-Key <prefix>.<secret>`"}
+        }
+    },
+    "SECURITY": [{"ApiKey": []}],
+}
+PERIODIC_TASKS["api: webhook retries"] = {
+    "task": "api.tasks.webhooks_deliver_due",
+    "every_seconds": 60,
+    "description": "Sends webhook deliveries whose retry has come (exponential backoff, about three days).",
+}
+PERIODIC_TASKS["api: forget idempotent answers"] = {
+    "task": "api.tasks.idempotency_forget",
+    "crontab": {"minute": "50", "hour": "3"},
+    "description": "Deletes the stored first answers of API calls older than a day.",
+}
