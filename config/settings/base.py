@@ -86,6 +86,8 @@ LOCAL_APPS = [
     "requests_dsar",
     "rights",
     "retention",
+    # staff-roles: roles, custom permissions, two-factor login, lockout.
+    "staff",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
