@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin_mixins import ReadOnlyAdminMixin, ServiceAdmin
 from core.audit import Actor
 from core.errors import ApplicationError
+from core.permissions import PUBLISH_NOTICE, user_may
 from subjects.admin import ContactPanel, register_contact_panel
 from subjects.models import Contact
 
@@ -179,7 +180,11 @@ class PrivacyNoticeAdmin(ServiceAdmin):
     def sent(self, notice: PrivacyNotice) -> int:
         return notice.notifications.count() if notice.is_material else 0
 
-    @admin.action(description=_("Publish the selected versions"))
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return user_may(request, PUBLISH_NOTICE)
+
+    # Publishing mails every contact a material change: more than editing a draft.
+    @admin.action(description=_("Publish the selected versions"), permissions=["publish"])
     def publish(self, request: HttpRequest, queryset: QuerySet[PrivacyNotice]) -> None:
         actor = Actor.from_request(request)
         for notice in queryset:

@@ -368,7 +368,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
                 actor=Actor.from_request(request),
             )
 
-    @admin.action(description=_("Assign the selected requests to me"))
+    @admin.action(description=_("Assign the selected requests to me"), permissions=["change"])
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[DataSubjectRequest]) -> None:
         for dsar in queryset:
             services.request_assign(request=dsar, assignee=request.user, actor=Actor.from_request(request))

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_mixins import ServiceAdmin, csv_export_response
 from core.audit import Actor, audit_record
+from core.permissions import EXPORT_CONTACTS, user_may
 
 from . import services
 from .forms import ContactForm, JobApplicationForm, OrganisationForm
@@ -165,7 +166,11 @@ class ContactAdmin(ServiceAdmin):
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.action(description=_("Export selected contacts as CSV"))
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return user_may(request, EXPORT_CONTACTS)
+
+    # Personal data leaving as a file is its own right, apart from seeing the list.
+    @admin.action(description=_("Export selected contacts as CSV"), permissions=["export"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Contact]) -> HttpResponse:
         return csv_export_response(
             request=request,

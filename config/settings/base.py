@@ -102,6 +102,8 @@ LOCAL_APPS = [
     "retention",
     # --- api ---
     "api",
+    # staff-roles: roles, custom permissions, two-factor login, lockout.
+    "staff",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

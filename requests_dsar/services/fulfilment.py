@@ -233,18 +233,15 @@ def _withdraw_every_consent(request: Request, actor: Actor) -> int:
 
 
 def _object_to_marketing(request: Request, actor: Actor) -> None:
-    """Art. 21(2)-(3): an objection to direct marketing is absolute; record it in the consent ledger."""
-    from consent.models import Channel
-    from consent.selectors import consent_state_for_contact
-    from consent.services import objection_record
+    """Art. 21: record the objection in the consent ledger (consent.services.objection_request_apply).
+
+    Direct marketing is stopped absolutely (Art. 21(3)) and every legitimate-interest
+    purpose stops (Art. 21(1)) until staff record compelling grounds there.
+    """
+    from consent.services import objection_request_apply
 
     for contact in request.contacts.all():
-        for row in consent_state_for_contact(contact=contact):
-            if row.is_marketing:
-                objection_record(
-                    contact=contact, purpose_code=row.purpose_code, channel=Channel.STAFF, actor=actor,
-                    reference=request.reference,
-                )  # fmt: skip
+        objection_request_apply(contact=contact, purpose_codes=None, actor=actor, reference=request.reference)
 
 
 def erasure_summary(outcome: Any, *, language: str) -> str:
