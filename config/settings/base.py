@@ -45,6 +45,9 @@ ENV_DEFAULTS: dict[str, tuple[type, object]] = {
     # A copy of the erasure journal outside the database (keyed hashes only), so
     # that erasure_replay still knows every erasure after a restore; empty: off.
     "ERASURE_JOURNAL_FILE": (str, ""),
+    # hardening: the audit chain's daily head hash is appended here, outside the
+    # database, so a restore or a rewrite of the whole chain is noticed; empty: log only.
+    "AUDIT_ANCHOR_FILE": (str, ""),
     # Test harness only: where the real worker started by the tests writes its mail.
     "TEST_WORKER_MAIL_DIR": (str, str(VAR_DIR / "test-mail")),
 }
@@ -64,6 +67,7 @@ SITE_URL = env("SITE_URL").rstrip("/")
 TRUSTED_PROXIES = env("TRUSTED_PROXIES")
 PRIVACY_OFFICER_EMAIL = env("PRIVACY_OFFICER_EMAIL")
 ERASURE_JOURNAL_FILE = env("ERASURE_JOURNAL_FILE")
+AUDIT_ANCHOR_FILE = env("AUDIT_ANCHOR_FILE")
 
 DJANGO_APPS = [
     "django.contrib.admin",
@@ -256,6 +260,13 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "crontab": {"minute": "0", "hour": "7"},
         "description": "Tells contacts collected from someone else where we got their data (Art. 14), "
         "within a month of collection, once.",
+    },
+    # hardening: the audit trail's hash chain (Art. 32).
+    "audit chain verification": {
+        "task": "core.tasks.audit_chain_verify",
+        "crontab": {"minute": "10", "hour": "2"},
+        "description": "Verifies the audit trail's hash chain, emails the privacy officer on a break and "
+        "writes the head hash to the log and AUDIT_ANCHOR_FILE.",
     },
     "consent: expire unconfirmed sign-ups": {
         "task": "consent.tasks.consent_confirmations_expire",
