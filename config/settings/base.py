@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     # hardening: NUL, invalid UTF-8 and non-ids answer 400 before any query.
     "core.middleware.RejectMalformedInputMiddleware",
+    # hardening: a Content-Security-Policy on every response (settings below).
+    "csp.middleware.CSPMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -227,6 +229,26 @@ LOGGING = {
 }
 
 LOGIN_URL = "admin:login"
+
+# --- hardening: Content-Security-Policy (django-csp) ---------------------------------------------
+# Art. 32: a script injected into a page (a name, a note) cannot run, and nothing is
+# loaded from a third party. No inline script anywhere; inline style *attributes*
+# (the admin's and a few tables') are allowed, <style> blocks are not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # Periodic tasks, declared here and created in django-celery-beat's tables
 # after migrate (core.schedules); staff change them in the admin afterwards.
