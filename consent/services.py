@@ -1145,7 +1145,9 @@ def notice_campaign_batch(*, notice_id: int, batch_size: int) -> tuple[int, bool
         return 0, True
     sent = 0
     batch = list(
-        selectors.contacts_to_notify(notice=notice).only("pk", "email", "language", "name")[:batch_size]
+        selectors.contacts_to_notify(notice=notice).only("pk", "email", "language", "name", "source_type")[
+            :batch_size
+        ]
     )
     for contact in batch:
         try:
@@ -1155,7 +1157,11 @@ def notice_campaign_batch(*, notice_id: int, batch_size: int) -> tuple[int, bool
                     "notice_change",
                     {
                         "notice": notice,
-                        "contact_name": contact.name,
+                        # hardening (issue 11, 10): a name typed into a web form came with an
+                        # address nobody may have confirmed; it never goes into mail to it.
+                        "contact_name": (
+                            "" if contact.source_type == Contact.SourceType.WEB_FORM else contact.name
+                        ),
                         "summary": notice.summary(contact.language),
                     },
                     to=contact.email,

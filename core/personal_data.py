@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.registry import Erasure, PersonalData, registry
 
-from .models import AuditEvent, WorkerHeartbeat
+from .models import AuditChainVerification, AuditEvent, WorkerHeartbeat
 
 # The audit trail is about staff and systems acting on records; the address it
 # keeps is the actor's, needed to investigate a security incident (Art. 32).
@@ -16,6 +16,7 @@ registry.register(
         personal_fields=("ip_address",),
         not_personal_fields=(
             "at", "actor_kind", "actor_id", "action", "target_type", "target_id", "changed_fields",
+            "actor_role", "seq", "ip_hash", "previous_hash", "chain_hash",
         ),
         purposes=("legal_obligation_security",),
         source=_("Recorded by the system"),
@@ -28,3 +29,4 @@ registry.register(
     )
 )  # fmt: skip
 registry.register_not_personal(WorkerHeartbeat, reason="Operational timestamps only.")
+registry.register_not_personal(AuditChainVerification, reason="Results of verifying the audit hash chain.")

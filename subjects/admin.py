@@ -204,6 +204,14 @@ class InteractionAdmin(ServiceAdmin):
     def create_service(*, actor: Actor, **values: Any) -> Interaction:
         return services.interaction_record(actor=actor, **values)
 
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        # hardening (issue 11, 9): the column is nullable only so that erasure can
+        # anonymise; an interaction staff record is always with someone.
+        if db_field.name == "contact":
+            field.required = True
+        return field
+
 
 class ApplicationDocumentInline(admin.TabularInline):
     model = ApplicationDocument

@@ -54,6 +54,9 @@ ENV_DEFAULTS: dict[str, tuple[type, object]] = {
     "API_DEFAULT_RATE_LIMIT": (int, 600),
     # Failed webhook deliveries in a row before the endpoint is paused and the privacy officer told.
     "WEBHOOK_CIRCUIT_THRESHOLD": (int, 20),
+    # hardening: the audit chain's daily head hash is appended here, outside the
+    # database, so a restore or a rewrite of the whole chain is noticed; empty: log only.
+    "AUDIT_ANCHOR_FILE": (str, ""),
     # Test harness only: where the real worker started by the tests writes its mail.
     "TEST_WORKER_MAIL_DIR": (str, str(VAR_DIR / "test-mail")),
 }
@@ -74,6 +77,7 @@ TRUSTED_PROXIES = env("TRUSTED_PROXIES")
 PRIVACY_OFFICER_EMAIL = env("PRIVACY_OFFICER_EMAIL")
 CONTROLLER_PHONE = env("CONTROLLER_PHONE")
 ERASURE_JOURNAL_FILE = env("ERASURE_JOURNAL_FILE")
+AUDIT_ANCHOR_FILE = env("AUDIT_ANCHOR_FILE")
 
 DJANGO_APPS = [
     "django.contrib.admin",
@@ -113,6 +117,10 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # hardening: NUL, invalid UTF-8 and non-ids answer 400 before any query.
+    "core.middleware.RejectMalformedInputMiddleware",
+    # hardening: a Content-Security-Policy on every response (settings below).
+    "csp.middleware.CSPMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -240,6 +248,26 @@ LOGGING = {
 
 LOGIN_URL = "admin:login"
 
+# --- hardening: Content-Security-Policy (django-csp) ---------------------------------------------
+# Art. 32: a script injected into a page (a name, a note) cannot run, and nothing is
+# loaded from a third party. No inline script anywhere; inline style *attributes*
+# (the admin's and a few tables') are allowed, <style> blocks are not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 # Periodic tasks, declared here and created in django-celery-beat's tables
 # after migrate (core.schedules); staff change them in the admin afterwards.
 PERIODIC_TASKS: dict[str, dict[str, object]] = {
@@ -274,6 +302,13 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "crontab": {"minute": "0", "hour": "7"},
         "description": "Tells contacts collected from someone else where we got their data (Art. 14), "
         "within a month of collection, once.",
+    },
+    # hardening: the audit trail's hash chain (Art. 32).
+    "audit chain verification": {
+        "task": "core.tasks.audit_chain_verify",
+        "crontab": {"minute": "10", "hour": "2"},
+        "description": "Verifies the audit trail's hash chain, emails the privacy officer on a break and "
+        "writes the head hash to the log and AUDIT_ANCHOR_FILE.",
     },
     "consent: expire unconfirmed sign-ups": {
         "task": "consent.tasks.consent_confirmations_expire",
