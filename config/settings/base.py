@@ -86,6 +86,8 @@ LOCAL_APPS = [
     "requests_dsar",
     "rights",
     "retention",
+    # accountability: recipients, disclosures, breaches, records of processing, dashboard (issue 12)
+    "accountability",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -261,6 +263,13 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "task": "consent.tasks.consent_confirmations_expire",
         "crontab": {"minute": "45", "hour": "4"},
         "description": "Records in the consent ledger that web sign-ups not confirmed in time expired.",
+    },
+    # --- accountability (issue 12) ---
+    "accountability: recipient reminders": {
+        "task": "accountability.tasks.recipients_send_reminders",
+        "crontab": {"minute": "10", "hour": "7"},
+        "description": "Tells the privacy officer of processing agreements due for review within 30 days "
+        "and of transfers outside the EEA without a mechanism (Art. 28, 44).",
     },
 }
 

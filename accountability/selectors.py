@@ -1,0 +1,77 @@
+"""Reads of the accountability registers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from core.registry import registry
+
+from .models import EEA_COUNTRIES, Disclosure, Recipient
+
+REVIEW_NOTICE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class RecipientReach:
+    """A model whose declaration names the recipient, and its data category."""
+
+    label: str
+    verbose_name: str
+    category: str
+
+
+def recipient_reach(*, code: str) -> list[RecipientReach]:
+    """Which models and data categories reach this recipient, from the registry (no query)."""
+    return [
+        RecipientReach(d.label, str(d.model._meta.verbose_name_plural), d.category)
+        for d in registry.personal()
+        if code in d.recipients
+    ]
+
+
+def recipient_categories(*, code: str) -> list[str]:
+    return sorted({reach.category for reach in recipient_reach(code=code)})
+
+
+def disclosures_for(contact_ids: Iterable[int]) -> QuerySet[Disclosure]:
+    """The disclosures of these register rows' data, newest first (Art. 15(1)(c)): one query."""
+    return (
+        Disclosure.objects.filter(contact_id__in=sorted(set(contact_ids)))
+        .select_related("recipient")
+        .order_by("-disclosed_at", "-id")
+    )
+
+
+def recipients_disclosed_to(contact_ids: Iterable[int]) -> list[Recipient]:
+    """The recipients that actually received the data of these register rows."""
+    ids = sorted(set(contact_ids))
+    return list(Recipient.objects.filter(disclosures__contact_id__in=ids).distinct().order_by("name"))
+
+
+def recipients_review_due(
+    *, today: date | None = None, days: int = REVIEW_NOTICE_DAYS
+) -> QuerySet[Recipient]:
+    """Active recipients whose processing agreement is due for review within ``days`` (or overdue)."""
+    today = today or timezone.localdate()
+    return Recipient.objects.filter(is_active=True, dpa_next_review__lte=today + timedelta(days=days))
+
+
+def recipients_transfer_without_mechanism() -> QuerySet[Recipient]:
+    """Active recipients outside the EEA with no Chapter V ground for the transfer (Art. 44)."""
+    return Recipient.objects.filter(is_active=True, transfer_mechanism="").exclude(
+        country__in=sorted(EEA_COUNTRIES)
+    )
+
+
+def recipients_processor_without_agreement() -> QuerySet[Recipient]:
+    """Processors with no signed agreement (Art. 28(3))."""
+    return Recipient.objects.filter(
+        Q(kind=Recipient.Kind.PROCESSOR) | Q(kind=Recipient.Kind.SUB_PROCESSOR),
+        is_active=True,
+        dpa_signed_on__isnull=True,
+    )
