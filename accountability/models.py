@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -140,3 +142,168 @@ class Disclosure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id} {self.disclosed_at:%Y-%m-%d}"
+
+
+# --- Breaches (Art. 33, 34) ------------------------------------------------------------------
+
+# Art. 33(1): notify Datatilsynet within 72 hours of becoming aware of the breach.
+NOTIFY_WITHIN = timedelta(hours=72)
+# Hours after discovery at which beat reminds the privacy officer while the clock runs.
+REMINDER_HOURS = (24, 48, 68)
+
+
+class Breach(models.Model):
+    """A personal data breach (Art. 4(12)), documented whatever the decision (Art. 33(5))."""
+
+    class Risk(models.TextChoices):
+        UNLIKELY = "unlikely", _("Unlikely to result in a risk (no notification, Art. 33(1))")
+        RISK = "risk", _("A risk to people's rights and freedoms (notify Datatilsynet)")
+        HIGH = "high", _("A high risk (notify Datatilsynet and tell the people, Art. 34)")
+
+    class Decision(models.TextChoices):
+        UNDECIDED = "undecided", _("Not decided yet")
+        NOTIFY = "notify", _("Notify Datatilsynet")
+        NOT_NOTIFY = "not_notify", _("Do not notify")
+
+    title = models.CharField(_("short title"), max_length=200)
+    discovered_at = models.DateTimeField(_("discovered at"), default=timezone.now)
+    discovered_by = models.CharField(_("discovered by"), max_length=200)
+    occurred_at = models.DateTimeField(_("occurred at (if known)"), null=True, blank=True)
+    description = models.TextField(_("what happened"))
+    categories = models.JSONField(_("data categories concerned"), default=list, blank=True)
+    people_categories = models.CharField(_("categories of people concerned"), max_length=300, blank=True)
+    approx_people = models.PositiveIntegerField(_("approximate number of people"), null=True, blank=True)
+    approx_records = models.PositiveIntegerField(_("approximate number of records"), null=True, blank=True)
+    consequences = models.TextField(_("likely consequences"), blank=True)
+    measures_taken = models.TextField(_("measures taken"), blank=True)
+    measures_proposed = models.TextField(_("measures proposed"), blank=True)
+    risk = models.CharField(_("risk assessment"), max_length=10, choices=Risk.choices, blank=True)
+    risk_assessment = models.TextField(_("risk assessment reasons"), blank=True)
+    decision = models.CharField(
+        _("decision on notifying Datatilsynet"),
+        max_length=10,
+        choices=Decision.choices,
+        default=Decision.UNDECIDED,
+    )
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    notified_at = models.DateTimeField(_("Datatilsynet notified at"), null=True, blank=True)
+    authority_reference = models.CharField(_("Datatilsynet's reference"), max_length=100, blank=True)
+    # Art. 33(1): a notification after 72 hours gives the reasons for the delay.
+    delay_reason = models.TextField(_("reasons for a late notification"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    # Claim for the reminder job: the last reminder hour sent (0, 24, 48, 68).
+    reminded_hours = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["-discovered_at"]
+        verbose_name = _("personal data breach")
+        verbose_name_plural = _("personal data breaches")
+        permissions = [("communicate_breach", _("Can tell the people concerned by a breach (Art. 34)"))]
+        indexes = [
+            # The dashboard and the reminder job: breaches whose clock still runs.
+            models.Index(
+                fields=["discovered_at"], name="breach_clock_idx", condition=models.Q(notified_at=None)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def deadline(self) -> datetime:
+        # In UTC: 72 real hours, also across a change to or from summer time (a local
+        # datetime plus a timedelta counts wall-clock hours, one too few in March).
+        return self.discovered_at.astimezone(UTC) + NOTIFY_WITHIN
+
+    @property
+    def clock_running(self) -> bool:
+        """Art. 33(1): until Datatilsynet is notified or it is decided not to notify."""
+        return self.notified_at is None and self.decision != self.Decision.NOT_NOTIFY
+
+    def hours_left(self, now: datetime | None = None) -> float:
+        return ((self.deadline - (now or timezone.now())).total_seconds()) / 3600
+
+
+class BreachRevision(models.Model):
+    """Every version of a breach record, as saved (Art. 33(5): the documentation, with its history)."""
+
+    breach = models.ForeignKey(Breach, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField(_("version"))
+    saved_at = models.DateTimeField(_("saved at"), default=timezone.now)
+    actor_kind = models.CharField(_("by (kind)"), max_length=16)
+    actor_id = models.CharField(_("by"), max_length=100, blank=True)
+    changed_fields = models.JSONField(_("changed fields"), default=list)
+    snapshot = models.JSONField(_("the record as saved"))
+
+    class Meta:
+        ordering = ["breach", "-number"]
+        verbose_name = _("breach record version")
+        verbose_name_plural = _("breach record versions")
+        constraints = [
+            models.UniqueConstraint(fields=["breach", "number"], name="breach_revision_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.breach_id} v{self.number}"
+
+
+class BreachCommunication(models.Model):
+    """A message to the people concerned by a breach (Art. 34), reviewed in both languages, then sent."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft: review the message")
+        SENDING = "sending", _("Sending")
+        FINISHED = "finished", _("Everyone told")
+
+    breach = models.ForeignKey(Breach, on_delete=models.PROTECT, related_name="communications")
+    subject_nb = models.CharField(_("subject (bokmål)"), max_length=200)
+    body_nb = models.TextField(_("message (bokmål)"))
+    subject_en = models.CharField(_("subject (English)"), max_length=200)
+    body_en = models.TextField(_("message (English)"))
+    # How the people were chosen (ids and codes, never addresses).
+    selection = models.JSONField(_("how the people were chosen"), default=dict)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("approved by"), on_delete=models.PROTECT, null=True,
+        blank=True, related_name="+",
+    )  # fmt: skip
+    approved_at = models.DateTimeField(_("approved and started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("message to the people concerned (Art. 34)")
+        verbose_name_plural = _("messages to the people concerned (Art. 34)")
+
+    def __str__(self) -> str:
+        return f"{self.breach_id}: {self.subject_en}"
+
+
+class BreachNotification(models.Model):
+    """One person chosen to be told of a breach; ``sent_at`` once they were (each exactly once)."""
+
+    communication = models.ForeignKey(BreachCommunication, on_delete=models.CASCADE, related_name="people")
+    contact = models.ForeignKey(
+        "subjects.Contact", on_delete=models.SET_NULL, null=True, related_name="breach_notifications"
+    )
+    language = models.CharField(_("language"), max_length=2)
+    sent_at = models.DateTimeField(_("told at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("person told of a breach")
+        verbose_name_plural = _("people told of a breach")
+        constraints = [
+            models.UniqueConstraint(fields=["communication", "contact"], name="breach_notification_once"),
+        ]
+        indexes = [
+            # The sending job: the next people not yet told.
+            models.Index(
+                fields=["communication", "id"], name="breach_notif_todo_idx", condition=models.Q(sent_at=None)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.communication_id}/{self.contact_id}"

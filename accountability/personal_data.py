@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.registry import Erasure, PersonalData, registry
 
-from .models import Disclosure, Recipient
+from .models import Breach, BreachCommunication, BreachNotification, BreachRevision, Disclosure, Recipient
 
 registry.register(
     PersonalData(
@@ -50,3 +50,32 @@ registry.register(
         anonymise={"contact": None},
     )
 )  # fmt: skip
+
+registry.register_not_personal(
+    Breach,
+    reason="The record of an incident (Art. 33(5)): what happened, to which categories and how many; "
+    "the people concerned are not named in it.",
+)
+registry.register_not_personal(BreachRevision, reason="Earlier versions of a breach record, as above.")
+registry.register_not_personal(
+    BreachCommunication,
+    reason="The message to the people concerned, the same for all; chosen by ids and codes.",
+)
+
+registry.register(
+    PersonalData(
+        model=BreachNotification,
+        category="breach_notification",
+        description=_("That we told you of a personal data breach, and when"),
+        personal_fields=("contact",),
+        not_personal_fields=("communication", "language", "sent_at"),
+        export_fields=("communication__breach__title", "sent_at"),
+        subject_email_path="contact__email",
+        purposes=("legal_obligation_security",),
+        source=_("Our own records"),
+        retention_note=_("As long as the breach record is kept; the record stays without you after erasure"),
+        # Art. 5(2): that everyone concerned was told stays provable; the person goes.
+        erasure=Erasure.ANONYMISE,
+        anonymise={"contact": None},
+    )
+)

@@ -271,6 +271,18 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "description": "Tells the privacy officer of processing agreements due for review within 30 days "
         "and of transfers outside the EEA without a mechanism (Art. 28, 44).",
     },
+    "accountability: breach clock reminders": {
+        "task": "accountability.tasks.breaches_send_reminders",
+        "every_seconds": 900,
+        "description": "Reminds the privacy officer 24, 48 and 68 hours after a breach was discovered, "
+        "while Datatilsynet is neither notified nor a decision not to notify taken (Art. 33(1)).",
+    },
+    "accountability: resume breach messages": {
+        "task": "accountability.tasks.breach_communications_resume",
+        "every_seconds": 900,
+        "description": "Restarts an Art. 34 message to the people concerned that a stopped worker left "
+        "unfinished.",
+    },
 }
 
 # Data-subject requests (requests_dsar): link lifetimes, reminders and the
@@ -293,3 +305,6 @@ DSAR_RATE_LIMITS = {
 CONSENT_CONFIRMATION_DAYS = 7
 CONSENT_UNSUBSCRIBE_LINK_DAYS = 365
 CONSENT_NOTICE_BATCH_SIZE = 200
+
+# Accountability (accountability/): people told of a breach per task (Art. 34).
+BREACH_COMMUNICATION_BATCH_SIZE = 200
