@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -9,24 +10,33 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from core.admin_mixins import ServiceAdmin
-from core.audit import Actor
+from core.admin_mixins import ReadOnlyAdminMixin, ServiceAdmin
+from core.audit import Actor, audit_record
 from core.errors import ApplicationError
 from core.mail import render_email
 from core.registry import registry
 from subjects.models import Organisation
 
-from . import selectors, services
-from .models import Breach, BreachCommunication, BreachRevision, Disclosure, Recipient
+from . import records, selectors, services
+from .models import (
+    Breach,
+    BreachCommunication,
+    BreachRevision,
+    Disclosure,
+    ProcessingRecordVersion,
+    ProcessorActivity,
+    Recipient,
+)
 
 
 class RecipientForm(forms.ModelForm):
@@ -323,3 +333,102 @@ class BreachCommunicationAdmin(admin.ModelAdmin):
         else:
             messages.success(request, _("Sending has started; the progress shows here."))
         return redirect("admin:accountability_breachcommunication_change", pk)
+
+
+# --- Records of processing (Art. 30) -----------------------------------------------------------
+
+
+@admin.register(ProcessorActivity)
+class ProcessorActivityAdmin(admin.ModelAdmin):
+    list_display = ("customer", "processing", "started_on", "ended_on")
+    list_select_related = ("customer",)
+    raw_id_fields = ("customer",)
+    filter_horizontal = ("sub_processors",)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # ended, not deleted: the record of a past date still names it
+
+
+class RecordForm(forms.Form):
+    as_at = forms.DateField(label=_("as at"), required=False)
+    lang = forms.ChoiceField(
+        label=_("language"), choices=(("nb", _("Bokmål")), ("en", _("English"))), required=False
+    )
+    format = forms.ChoiceField(choices=(("html", "HTML"), ("csv", "CSV"), ("json", "JSON")), required=False)
+
+
+class RecordDiffForm(forms.Form):
+    since = forms.DateField(label=_("from"))
+    until = forms.DateField(label=_("to"))
+    lang = forms.ChoiceField(
+        label=_("language"), choices=(("nb", _("Bokmål")), ("en", _("English"))), required=False
+    )
+
+
+@admin.register(ProcessingRecordVersion)
+class ProcessingRecordVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The versions kept, and the record itself: printable, CSV, JSON, as at a date, and a diff."""
+
+    list_display = ("taken_at", "digest")
+    fields = ("taken_at", "digest")
+    change_list_template = "admin/accountability/processingrecordversion/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("record/", view(self.record_view), name="accountability_record"),
+            path("record/diff/", view(self.diff_view), name="accountability_record_diff"),
+            *super().get_urls(),
+        ]
+
+    def record_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = RecordForm(request.GET or None)
+        if request.GET and not form.is_valid():
+            return HttpResponseBadRequest(_("Give the date as YYYY-MM-DD."))
+        data = form.cleaned_data if request.GET else {}
+        language = data.get("lang") or (translation.get_language() or "nb")[:2]
+        as_at = data.get("as_at")
+        record, since = selectors.processing_record_as_at(on=as_at, language=language)
+        audit_record(
+            actor=Actor.from_request(request), action="record_of_processing.view",
+            target_type="accountability.record", target_id=as_at.isoformat() if as_at else "now",
+        )  # fmt: skip
+        stamp = (as_at or timezone.localdate()).isoformat()
+        if record is not None and data.get("format") == "json":
+            response = HttpResponse(
+                json.dumps({"as_at": stamp, "language": language, **record}, ensure_ascii=False, indent=1),
+                content_type="application/json",
+            )
+            response["Content-Disposition"] = f'attachment; filename="records-of-processing-{stamp}.json"'
+            return response
+        if record is not None and data.get("format") == "csv":
+            response = HttpResponse(records.as_csv(record), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="records-of-processing-{stamp}.csv"'
+            return response
+        with translation.override(language):
+            return TemplateResponse(request, "admin/accountability/record.html", {
+                **self.admin_site.each_context(request),
+                "title": _("Records of processing activities (Art. 30)"),
+                "record": record, "since": since, "as_at": as_at, "language": language, "form": form,
+                "opts": self.model._meta,
+            })  # fmt: skip
+
+    def diff_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = RecordDiffForm(request.GET or None)
+        changes = None
+        if form.is_valid():
+            language = form.cleaned_data.get("lang") or "nb"
+            old, _since = selectors.processing_record_as_at(on=form.cleaned_data["since"], language=language)
+            new, _until = selectors.processing_record_as_at(on=form.cleaned_data["until"], language=language)
+            empty = {"controller": {"activities": [], "security_measures": []},
+                     "processor": {"activities": [], "security_measures": []}}  # fmt: skip
+            changes = records.diff(old or empty, new or empty)
+        return TemplateResponse(request, "admin/accountability/record_diff.html", {
+            **self.admin_site.each_context(request),
+            "title": _("Records of processing: what changed"), "form": form, "changes": changes,
+            "opts": self.model._meta,
+        })  # fmt: skip

@@ -307,3 +307,50 @@ class BreachNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.communication_id}/{self.contact_id}"
+
+
+# --- Records of processing (Art. 30) -------------------------------------------------------------
+
+
+class ProcessorActivity(models.Model):
+    """Processing we carry out on a customer's behalf, as their processor (Art. 30(2))."""
+
+    customer = models.ForeignKey(
+        "subjects.Organisation", verbose_name=_("customer (controller)"), on_delete=models.PROTECT,
+        related_name="processor_activities",
+    )  # fmt: skip
+    processing = models.TextField(_("categories of processing carried out"))
+    sub_processors = models.ManyToManyField(
+        Recipient, verbose_name=_("sub-processors engaged"), blank=True, related_name="processor_activities"
+    )
+    started_on = models.DateField(_("from"), default=timezone.localdate)
+    ended_on = models.DateField(_("until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["customer__name", "started_on"]
+        verbose_name = _("processing for a customer (Art. 30(2))")
+        verbose_name_plural = _("processing for customers (Art. 30(2))")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.processing[:50]}"
+
+
+class ProcessingRecordVersion(models.Model):
+    """The records of processing as they stood from ``taken_at`` on, in both languages.
+
+    A new version is kept whenever what the record is generated from changes
+    (a purpose, a retention policy, a recipient, a customer's processing) and
+    daily by beat, so the record of any past date can be shown again.
+    """
+
+    taken_at = models.DateTimeField(_("in force from"), default=timezone.now, db_index=True)
+    digest = models.CharField(_("content digest"), max_length=64)
+    content = models.JSONField(_("the records"))
+
+    class Meta:
+        ordering = ["-taken_at", "-id"]
+        verbose_name = _("record of processing (version)")
+        verbose_name_plural = _("records of processing (Art. 30)")
+
+    def __str__(self) -> str:
+        return f"{self.taken_at:%Y-%m-%d %H:%M}"

@@ -6,7 +6,16 @@ from django.utils.translation import gettext_lazy as _
 
 from core.registry import Erasure, PersonalData, registry
 
-from .models import Breach, BreachCommunication, BreachNotification, BreachRevision, Disclosure, Recipient
+from .models import (
+    Breach,
+    BreachCommunication,
+    BreachNotification,
+    BreachRevision,
+    Disclosure,
+    ProcessingRecordVersion,
+    ProcessorActivity,
+    Recipient,
+)
 
 registry.register(
     PersonalData(
@@ -78,4 +87,12 @@ registry.register(
         erasure=Erasure.ANONYMISE,
         anonymise={"contact": None},
     )
+)
+
+registry.register_not_personal(
+    ProcessorActivity, reason="What we process for a customer as its processor (Art. 30(2)); names no one."
+)
+registry.register_not_personal(
+    ProcessingRecordVersion,
+    reason="The records of processing (Art. 30): purposes and categories, never people.",
 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_save
 from django.dispatch import receiver
 
 from core.audit import Actor
@@ -34,3 +36,22 @@ def log_disclosure(
         reason=reason,
         actor=kwargs.get("actor") or Actor.system(f"disclosure.{channel}"),
     )
+
+
+def _keep_processing_record(sender: Any, **kwargs: Any) -> None:
+    # Art. 30 "as at a date": a change to what the records are made of keeps a new version.
+    if kwargs.get("raw"):
+        return  # loading fixtures
+    transaction.on_commit(services.processing_record_snapshot)
+
+
+for _source in ("consent.Purpose", "retention.RetentionPolicy", "accountability.Recipient",
+                "accountability.ProcessorActivity"):  # fmt: skip
+    post_save.connect(
+        _keep_processing_record, sender=_source, dispatch_uid=f"accountability.record.{_source}"
+    )
+m2m_changed.connect(
+    _keep_processing_record,
+    sender="accountability.ProcessorActivity_sub_processors",
+    dispatch_uid="accountability.record.subprocessors",
+)

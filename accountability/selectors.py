@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from core.registry import registry
 
-from .models import EEA_COUNTRIES, BreachCommunication, Disclosure, Recipient
+from .models import EEA_COUNTRIES, BreachCommunication, Disclosure, ProcessingRecordVersion, Recipient
 
 REVIEW_NOTICE_DAYS = 30
 
@@ -82,3 +83,27 @@ def communication_progress(*, communication: BreachCommunication) -> dict[str, i
     return communication.people.aggregate(
         total=Count("id"), sent=Count("id", filter=Q(sent_at__isnull=False))
     )
+
+
+def processing_record_as_at(
+    *, on: date | None, language: str
+) -> tuple[dict[str, Any] | None, datetime | None]:
+    """The records of processing as they stood at the end of ``on`` (today or later: as they stand now).
+
+    Returns (record, in force since); (None, None) when no version was kept
+    that early. A past date is read from the versions kept, never rebuilt from
+    today's configuration.
+    """
+    from . import records
+
+    today = timezone.localdate()
+    if on is None or on >= today:
+        from django.utils import translation
+
+        with translation.override(language):
+            return records.build_record(), timezone.now()
+    end = timezone.make_aware(datetime.combine(on + timedelta(days=1), time.min))
+    version = ProcessingRecordVersion.objects.filter(taken_at__lt=end).order_by("-taken_at", "-id").first()
+    if version is None:
+        return None, None
+    return version.content.get(language) or version.content.get("nb"), version.taken_at

@@ -31,6 +31,7 @@ from .models import (
     BreachNotification,
     BreachRevision,
     Disclosure,
+    ProcessingRecordVersion,
     Recipient,
 )
 
@@ -381,3 +382,24 @@ def breach_communication_batch(*, communication_id: int, batch_size: int) -> tup
         audit_record(actor=Actor.system("breach_communication"), action="breach.communication_finished",
                      target=communication)  # fmt: skip
     return sent, finished
+
+
+# --- Records of processing (Art. 30) -------------------------------------------------------------
+
+
+def processing_record_snapshot() -> ProcessingRecordVersion | None:
+    """Keep the records as they stand now, if they differ from the last version kept.
+
+    Called after a change to what the records are generated from, and daily by
+    beat (for changes no signal tells of, such as a new declaration after a
+    deploy); returns the new version, or None when nothing changed.
+    """
+    from . import records
+
+    content = records.build_both_languages()
+    digest = records.digest(content)
+    with transaction.atomic():
+        last = ProcessingRecordVersion.objects.select_for_update().order_by("-taken_at", "-id").first()
+        if last is not None and last.digest == digest:
+            return None
+        return ProcessingRecordVersion.objects.create(digest=digest, content=content)

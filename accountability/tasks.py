@@ -47,3 +47,9 @@ def breach_communications_resume() -> None:
         "pk", flat=True
     ):
         breach_communication_send.delay(communication_id=pk)
+
+
+@shared_task(ignore_result=True)
+def processing_record_snapshot() -> None:
+    """Daily: keep a version of the records of processing if anything changed (Art. 30 as at a date)."""
+    services.processing_record_snapshot()

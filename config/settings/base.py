@@ -283,6 +283,12 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "description": "Restarts an Art. 34 message to the people concerned that a stopped worker left "
         "unfinished.",
     },
+    "accountability: keep the records of processing": {
+        "task": "accountability.tasks.processing_record_snapshot",
+        "crontab": {"minute": "50", "hour": "23"},
+        "description": "Keeps a version of the records of processing (Art. 30) when anything changed, "
+        "so the record of a past date can be shown again.",
+    },
 }
 
 # Data-subject requests (requests_dsar): link lifetimes, reminders and the
