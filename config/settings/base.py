@@ -108,6 +108,8 @@ LOCAL_APPS = [
     "api",
     # staff-roles: roles, custom permissions, two-factor login, lockout.
     "staff",
+    # accountability: recipients, disclosures, breaches, records of processing, dashboard (issue 12)
+    "accountability",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -315,6 +317,31 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "crontab": {"minute": "45", "hour": "4"},
         "description": "Deletes web sign-ups nobody confirmed within CONSENT_CONFIRMATION_DAYS.",
     },
+    # --- accountability (issue 12) ---
+    "accountability: recipient reminders": {
+        "task": "accountability.tasks.recipients_send_reminders",
+        "crontab": {"minute": "10", "hour": "7"},
+        "description": "Tells the privacy officer of processing agreements due for review within 30 days "
+        "and of transfers outside the EEA without a mechanism (Art. 28, 44).",
+    },
+    "accountability: breach clock reminders": {
+        "task": "accountability.tasks.breaches_send_reminders",
+        "every_seconds": 900,
+        "description": "Reminds the privacy officer 24, 48 and 68 hours after a breach was discovered, "
+        "while Datatilsynet is neither notified nor a decision not to notify taken (Art. 33(1)).",
+    },
+    "accountability: resume breach messages": {
+        "task": "accountability.tasks.breach_communications_resume",
+        "every_seconds": 900,
+        "description": "Restarts an Art. 34 message to the people concerned that a stopped worker left "
+        "unfinished.",
+    },
+    "accountability: keep the records of processing": {
+        "task": "accountability.tasks.processing_record_snapshot",
+        "crontab": {"minute": "50", "hour": "23"},
+        "description": "Keeps a version of the records of processing (Art. 30) when anything changed, "
+        "so the record of a past date can be shown again.",
+    },
 }
 
 # Data-subject requests (requests_dsar): link lifetimes, reminders and the
@@ -383,3 +410,5 @@ PERIODIC_TASKS["api: forget idempotent answers"] = {
     "crontab": {"minute": "50", "hour": "3"},
     "description": "Deletes the stored first answers of API calls older than a day.",
 }
+# Accountability (accountability/): people told of a breach per task (Art. 34).
+BREACH_COMMUNICATION_BATCH_SIZE = 200
