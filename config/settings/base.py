@@ -119,6 +119,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # api: answers given outside DRF under /api/ (the input guard below, 404, 500) as problem documents.
+    "api.middleware.ApiProblemMiddleware",
     # hardening: NUL, invalid UTF-8 and non-ids answer 400 before any query.
     "core.middleware.RejectMalformedInputMiddleware",
     # hardening: a Content-Security-Policy on every response (settings below).
