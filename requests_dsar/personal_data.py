@@ -49,6 +49,12 @@ registry.register(
         # answer to an erasure has been sent (it needs the address to be sent).
         erasure=Erasure.KEEP,
         kept_because=KEPT_AS_PROOF,
+        # Kept as proof without who asked: the removal engine empties these once no open
+        # request needs them (the answer to an open one is sent to the address first).
+        anonymise={
+            "email": "", "name": "", "organisation": "", "details": "", "answer": "",
+            "refusal_reason": "", "answer_file": "", "extension_reason": "",
+        },
     )
 )  # fmt: skip
 
@@ -68,6 +74,7 @@ registry.register(
         retention_note=_("Kept with the request"),
         erasure=Erasure.KEEP,
         kept_because=KEPT_AS_PROOF,
+        anonymise={"note": "", "message": ""},
     )
 )  # fmt: skip
 
@@ -87,6 +94,7 @@ registry.register(
         retention_note=_("Kept with the request"),
         erasure=Erasure.KEEP,
         kept_because=KEPT_AS_PROOF,
+        anonymise={"to": "", "subject": "", "body": ""},
     )
 )  # fmt: skip
 

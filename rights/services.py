@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
@@ -37,7 +38,7 @@ from core.audit import Actor, audit_record
 from core.crypto import email_hash
 from core.events import subject_erased
 from core.registry import Erasure, PersonalData, registry
-from core.removal import Door, RemovalOutcome, removal_execute, removal_preview, subject_targets
+from core.removal import Door, RemovalOutcome, removal_execute, removal_preview, rows_target, subject_targets
 from core.validators import clean_email, normalise_email, normalise_phone
 from subjects.models import Contact
 
@@ -238,6 +239,72 @@ def subject_erase(
 def subject_erase_preview(*, emails: list[str], door: Door = Door.ADMIN) -> RemovalOutcome:
     """What ``subject_erase`` would do now, without writing anything (the admin's confirmation page)."""
     return removal_preview(targets=subject_targets(_addresses(emails)), door=door)
+
+
+# --- Erasure from the admin: the same engine behind a confirmation page --------------------
+
+
+def _admin_reference() -> str:
+    # The journal's reference for an erasure staff started: a time, never a name or an address.
+    return f"ADMIN-{timezone.now():%Y%m%d%H%M%S}"
+
+
+def contacts_erase(*, contacts: QuerySet, actor: Actor) -> RemovalOutcome:
+    """Erase the people behind these register rows (Art. 17), as their own request would.
+
+    By address, so everything the person is found by goes (their job
+    application, the CV file, closed requests' details, the admin log), the
+    addresses are journalled and suppressed; an open request or an objection
+    of theirs spares them (the admin is not their request).
+    """
+    emails = sorted({normalise_email(e) for e in contacts.values_list("email", flat=True) if e})
+    if not emails:
+        return RemovalOutcome()
+    return subject_erase(emails=emails, actor=actor, reference=_admin_reference(), door=Door.ADMIN)
+
+
+def contacts_erase_preview(*, contacts: QuerySet) -> RemovalOutcome:
+    emails = sorted({normalise_email(e) for e in contacts.values_list("email", flat=True) if e})
+    if not emails:
+        return RemovalOutcome(dry_run=True)
+    return subject_erase_preview(emails=emails, door=Door.ADMIN)
+
+
+def job_applications_erase(*, applications: QuerySet, actor: Actor, dry_run: bool = False) -> RemovalOutcome:
+    """Remove these applications and their documents (the files once the transaction commits)."""
+    return removal_execute(
+        targets=[rows_target(applications)],
+        door=Door.ADMIN,
+        actor=actor,
+        reference=_admin_reference(),
+        audit_action="rights.erase",
+        dry_run=dry_run,
+    )
+
+
+def organisations_erase(*, organisations: QuerySet, actor: Actor, dry_run: bool = False) -> RemovalOutcome:
+    """Erase the people who represent these organisations, then the organisations themselves.
+
+    A held organisation (or a held contact of it) stays, with the reason.
+    """
+    with transaction.atomic():
+        contacts = Contact.objects.filter(organisation__in=organisations)
+        outcome = (
+            contacts_erase_preview(contacts=contacts)
+            if dry_run
+            else contacts_erase(contacts=contacts, actor=actor)
+        )
+        outcome.merge(
+            removal_execute(
+                targets=[rows_target(organisations)],
+                door=Door.ADMIN,
+                actor=actor,
+                reference=_admin_reference(),
+                audit_action="rights.erase",
+                dry_run=dry_run,
+            )
+        )
+    return outcome
 
 
 def journal_file_append(*, addresses: Sequence[str], reference: str) -> None:

@@ -36,18 +36,19 @@ def anonymise_plan(
     *,
     keep: tuple[str, ...] | list[str] = (),
     coarsen_times: bool = True,
+    only: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """Set-based replacements for every personal field of ``declaration``, less ``keep``.
 
     Many-to-many fields are left out: their link rows go with the removal
-    (the engine cuts them). ``coarsen_times``: every date and time of the row,
+    (the engine cuts them). ``only``: just these fields. ``coarsen_times``: every date and time of the row,
     personal or not, is cut to its month. Raises ``CannotAnonymise`` where no
     replacement is possible (a required link to another record).
     """
     plan: dict[str, Any] = {}
     model = declaration.model
     for name in declaration.personal_fields:
-        if name in keep:
+        if name in keep or (only is not None and name not in only):
             continue
         field = model._meta.get_field(name)
         if field.many_to_many:

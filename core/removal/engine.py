@@ -306,8 +306,7 @@ def _cut_many_to_many(relation: Any, links: QuerySet, ctx: _Context) -> None:
             for subset, _why in ctx.protected(owner_declaration, owners, guards=True):
                 owners = owners.exclude(pk__in=_pks(subset))
             if owner_declaration.erasure is Erasure.KEEP:
-                plan = _can_anonymise(owner_declaration) or {}
-                plan = {k: v for k, v in plan.items() if k in owner_declaration.personal_fields}
+                plan = _redaction_plan(owner_declaration)
                 if plan:
                     _anonymise_rows(owner_declaration, owners, plan, ctx)
     count = _delete_rows(through, links, ctx)
@@ -401,12 +400,37 @@ def _delete_tree(model: type[models.Model], rows: QuerySet, ctx: _Context, *, de
 # --- The door every removal goes through ----------------------------------------------------
 
 
+def _redaction_plan(declaration: PersonalData) -> dict[str, Any]:
+    """For a record kept on purpose: the details its declaration says go (``anonymise``), and only those."""
+    if not declaration.anonymise:
+        return {}
+    return anonymise_plan(declaration, coarsen_times=False, only=tuple(declaration.anonymise))
+
+
+def _keep_without_details(declaration: PersonalData, rows: QuerySet, ctx: _Context) -> None:
+    """A record kept on purpose (proof that we answered a request) stays; the details about the
+    person that its declaration names go, except while a guard still needs them (an open request
+    must be answered at its address; its redaction follows the answer)."""
+    plan = _redaction_plan(declaration)
+    if plan:
+        guarded = [subset for subset, _why in ctx.protected(declaration, rows, guards=True)]
+        going = rows
+        for subset in guarded:
+            going = going.exclude(pk__in=_pks(subset))
+        # Already without details: nothing to do, nothing to count.
+        static = {k: v for k, v in plan.items() if not hasattr(v, "resolve_expression")}
+        if static:
+            going = going.exclude(**static)
+        _anonymise_rows(declaration, going, plan, ctx)
+    n = _count(rows)
+    if n and declaration.holds_personal_data:
+        ctx.outcome.line(declaration).kept[str(declaration.kept_because)] += n
+
+
 def _run_target(target: Target, ctx: _Context) -> None:
     declaration, rows = target.declaration, target.rows
     if target.action is Action.DECLARED and declaration.erasure is Erasure.KEEP:
-        n = _count(rows)
-        if n and declaration.holds_personal_data:
-            ctx.outcome.line(declaration).kept[str(declaration.kept_because)] += n
+        _keep_without_details(declaration, rows, ctx)
         return
     for subset, why in ctx.protected(declaration, rows):
         n = _count(subset)
