@@ -135,7 +135,9 @@ def test_a_refused_address_is_not_retried_and_staff_see_the_failure(committed, m
     assert (email.status, email.failure) == (RequestEmail.Status.FAILED, "SMTPRecipientsRefused")
     # Not an erasure: the address stays, so staff can write another way.
     assert email.to == "borte@firma.no"
-    page = staff_client.get(f"/admin/requests_dsar/datasubjectrequest/{request.pk}/change/")
+    page = staff_client.get(
+        f"/admin/requests_dsar/datasubjectrequest/{request.pk}/change/", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert "Could not be delivered" in page.content.decode()
     listed = staff_client.get("/admin/requests_dsar/datasubjectrequest/?email=failed")
     assert request.reference in listed.content.decode()
