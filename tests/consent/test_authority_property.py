@@ -46,7 +46,7 @@ acts = st.lists(
         st.sampled_from(TOPICS),
     ),
     min_size=1,
-    max_size=16,
+    max_size=12,
 )
 
 
@@ -180,7 +180,7 @@ def checked(topic: str) -> dict[str, bool]:
     return result
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=acts)
 def test_the_check_equals_an_independent_replay_and_only_the_person_lifts_an_opt_out(sequence, staff_user):
     staff = Actor.staff(staff_user)
