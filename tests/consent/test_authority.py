@@ -299,3 +299,33 @@ def test_the_admin_refuses_to_rename_a_purpose_with_recorded_consents(staff_clie
     }  # fmt: skip
     staff_client.post(reverse("admin:consent_purpose_change", args=[purpose.pk]), data)
     assert Purpose.objects.filter(pk=purpose.pk, code="marketing_events").exists()
+
+
+# --- Domain events -----------------------------------------------------------------------
+
+
+def test_services_send_consent_changed_and_suppression_added():
+    from core.events import consent_changed, suppression_added
+
+    changed, suppressed = [], []
+
+    def on_changed(**kwargs):
+        changed.append((kwargs["purpose"], kwargs["allowed"], kwargs["actor_kind"]))
+
+    def on_suppressed(**kwargs):
+        suppressed.append(kwargs["purposes"])
+
+    consent_changed.connect(on_changed, dispatch_uid="test-changed")
+    suppression_added.connect(on_suppressed, dispatch_uid="test-suppressed")
+    try:
+        contact = ContactFactory()
+        grant(contact)
+        assert changed == [("marketing_products", True, "person_confirmed")]
+        changed.clear()
+        _object(contact)
+        assert ("marketing_products", False, "person_confirmed") in changed
+        assert {code for code, _a, _k in changed} >= {"direct_marketing", "marketing_events"}
+        assert suppressed == [["direct_marketing"]]
+    finally:
+        consent_changed.disconnect(dispatch_uid="test-changed")
+        suppression_added.disconnect(dispatch_uid="test-suppressed")
