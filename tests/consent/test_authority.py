@@ -329,3 +329,23 @@ def test_services_send_consent_changed_and_suppression_added():
     finally:
         consent_changed.disconnect(dispatch_uid="test-changed")
         suppression_added.disconnect(dispatch_uid="test-suppressed")
+
+
+def test_staff_record_grounds_in_the_admin_and_others_cannot(client, staff_user, colleague, stranger):
+    contact = ContactFactory(language="en")
+    _activate("relationship_management")
+    _object(contact, "relationship_management")
+    url = reverse("admin:consent_grounds", args=[contact.pk, "relationship_management"])
+    for user, status in ((stranger, 302), (colleague, 403)):
+        client.force_login(user)
+        assert client.post(url, {"reason": "Because"}).status_code == status
+    assert not allowed(contact, "relationship_management")
+    client.force_login(staff_user)
+    page = client.get(reverse("admin:subjects_contact_change", args=[contact.pk])).content.decode()
+    assert url in page
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"reason": " "}).status_code == 200  # a form error, nothing recorded
+    assert not allowed(contact, "relationship_management")
+    response = client.post(url, {"reason": "The support contract for your company needs it."})
+    assert response.status_code == 302
+    assert allowed(contact, "relationship_management")

@@ -188,9 +188,9 @@ def test_the_check_equals_an_independent_replay_and_only_the_person_lifts_an_opt
         models = {email: Person(kind) for email, kind in PEOPLE}
         for email, kind in PEOPLE:
             _create(email, kind)
+        before = {t: checked(t) for t in TOPICS}
         for act, index, topic in sequence:
             email, kind = PEOPLE[index]
-            before = {t: checked(t) for t in TOPICS}
             opted_out = {t: models[email].exists and models[email].opted_out(t) for t in TOPICS}
             try:
                 with transaction.atomic():
@@ -205,4 +205,5 @@ def test_the_check_equals_an_independent_replay_and_only_the_person_lifts_an_opt
                 if act not in ("person_grant", "signup_confirmed") and opted_out[t] and models[email].exists:
                     # Nobody but the person lifts an opt-out.
                     assert not now.get(email, False) or before[t].get(email, False)
+                before[t] = now
         transaction.set_rollback(True)
