@@ -244,8 +244,8 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, ServiceAdmin):
 
 @admin.register(ConsentEvent)
 class ConsentEventAdmin(ReadOnlyAdmin):
-    list_display = ("occurred_at", "contact_link", "purpose", "action", "channel", "notice")
-    list_filter = ("action", "channel", "purpose")
+    list_display = ("occurred_at", "contact_link", "purpose", "action", "channel", "authority", "notice")
+    list_filter = ("action", "channel", "authority", "purpose")
     list_select_related = ("contact", "purpose", "notice")
     search_fields = ("=contact__email", "=receipt_id")
     date_hierarchy = "occurred_at"
