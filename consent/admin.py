@@ -7,9 +7,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -110,8 +110,55 @@ class PurposeAdmin(ServiceAdmin):
     def get_urls(self) -> list[URLPattern]:
         return [
             path("report/", self.admin_site.admin_view(self.report_view), name="consent_report"),
+            path(
+                "grounds/<int:contact_id>/<slug:purpose_code>/",
+                self.admin_site.admin_view(self.grounds_view),
+                name="consent_grounds",
+            ),
             *super().get_urls(),
         ]
+
+    def has_grounds_permission(self, request: HttpRequest) -> bool:
+        # Recording grounds writes to the consent ledger on the company's behalf.
+        return request.user.has_perm("consent.add_consentevent")
+
+    def grounds_view(self, request: HttpRequest, contact_id: int, purpose_code: str) -> HttpResponse:
+        """Art. 21(1): record compelling legitimate grounds that override an objection, with a reason."""
+        if not self.has_grounds_permission(request):
+            raise PermissionDenied
+        contact = Contact.objects.filter(pk=contact_id).first()
+        if contact is None:
+            raise Http404
+        purpose = Purpose.objects.filter(code=purpose_code).first()
+        if purpose is None:
+            raise Http404
+        error, reason = "", ""
+        if request.method == "POST":
+            reason = request.POST.get("reason", "").replace("\x00", "")
+            try:
+                services.objection_grounds_record(
+                    contact=contact,
+                    purpose_code=purpose.code,
+                    actor=Actor.from_request(request),
+                    reason=reason,
+                )
+            except ValidationError as exc:
+                error = "; ".join(exc.messages)
+            except ApplicationError as exc:
+                error = exc.message
+            else:
+                self.message_user(request, _("The grounds are recorded and the person is told."))
+                return HttpResponseRedirect(reverse("admin:subjects_contact_change", args=[contact.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Compelling legitimate grounds"),
+            "purpose": purpose,
+            "contact": contact,
+            "error": error,
+            "reason": reason,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/consent/grounds.html", context)
 
     def report_view(self, request: HttpRequest) -> HttpResponse:
         """Consents per purpose and state (from the projection); ``?format=csv`` downloads it."""
@@ -202,8 +249,8 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, ServiceAdmin):
 
 @admin.register(ConsentEvent)
 class ConsentEventAdmin(ReadOnlyAdmin):
-    list_display = ("occurred_at", "contact_link", "purpose", "action", "channel", "notice")
-    list_filter = ("action", "channel", "purpose")
+    list_display = ("occurred_at", "contact_link", "purpose", "action", "channel", "authority", "notice")
+    list_filter = ("action", "channel", "authority", "purpose")
     list_select_related = ("contact", "purpose", "notice")
     search_fields = ("=contact__email", "=receipt_id")
     date_hierarchy = "occurred_at"
@@ -253,6 +300,7 @@ def _contact_panel(contact: Contact) -> dict[str, Any]:
     # Four queries whatever the history's length: purposes, states, events, their count.
     history = selectors.consent_history_for_contact(contact=contact, limit=50)
     return {
+        "contact_id": contact.pk,
         "states": selectors.consent_state_for_contact(contact=contact),
         "history": list(history),
         "history_total": ConsentEvent.objects.filter(contact=contact).count(),

@@ -41,6 +41,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_noop
+
 PERSON_CONFIRMED = "person_confirmed"
 PERSON_UNCONFIRMED = "person_unconfirmed"
 STAFF = "staff"
@@ -130,17 +132,23 @@ def rule(
         raise ValueError(f"unknown authority {authority!r}")
     if authority == PERSON_UNCONFIRMED:
         # Anyone can type an address: such an act is kept apart until the person confirms it.
-        return _refuse("An unconfirmed act does not change a consent; the person must confirm it first.")
+        return _refuse(
+            gettext_noop("An unconfirmed act does not change a consent; the person must confirm it first.")
+        )
     if action == GRANTED:
         if authority == PERSON_CONFIRMED:
             return Ruling(True, {} if current == S_GRANTED else {purpose.id: S_GRANTED})
         if purpose.is_direct_marketing:
-            return _refuse("Only the person can consent to direct marketing as such.")
+            return _refuse(gettext_noop("Only the person can consent to direct marketing as such."))
         if current in OPT_OUTS:
-            return _refuse("The person opted out of this; only the person can consent to it again.")
+            return _refuse(
+                gettext_noop("The person opted out of this; only the person can consent to it again.")
+            )
         dm_objected = direct_marketing_id is not None and states.get(direct_marketing_id) == S_OBJECTED
         if purpose.is_marketing and dm_objected:
-            return _refuse("The person objected to direct marketing; only the person can consent again.")
+            return _refuse(
+                gettext_noop("The person objected to direct marketing; only the person can consent again.")
+            )
         return Ruling(True, {} if current == S_GRANTED else {purpose.id: S_GRANTED})
     if action == WITHDRAWN:
         if current in OPT_OUTS:
@@ -159,14 +167,16 @@ def rule(
         return Ruling(True, changes)
     if action == GROUNDS:
         if authority != STAFF:
-            return _refuse("Only staff can record compelling legitimate grounds.")
+            return _refuse(gettext_noop("Only staff can record compelling legitimate grounds."))
         if purpose.is_marketing or purpose.legal_basis != "legitimate_interest":
             # Art. 21(3): an objection to direct marketing has no exception.
             return _refuse(
-                "Compelling grounds can override an objection only to a legitimate-interest purpose."
+                gettext_noop(
+                    "Compelling grounds can override an objection only to a legitimate-interest purpose."
+                )
             )
         if current != S_OBJECTED:
-            return _refuse("There is no objection to this purpose to override.")
+            return _refuse(gettext_noop("There is no objection to this purpose to override."))
         return Ruling(True, {purpose.id: S_OVERRIDDEN})
     raise ValueError(f"unknown action {action!r}")
 

@@ -17,6 +17,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -228,7 +229,6 @@ def _ledger_append(
         authority=authority,
     )
     _save(event)
-    codes = dict(Purpose.objects.filter(pk__in=list(ruling.changes)).values_list("pk", "code"))
     for purpose_id, new in ruling.changes.items():
         ConsentState.objects.update_or_create(
             contact=contact,
@@ -240,12 +240,18 @@ def _ledger_append(
                 "last_event_id": event.pk,
             },
         )
+    # Tell the receivers (webhooks, registers) the effective decision of every purpose the act
+    # touched; an objection to direct marketing touches every marketing purpose (Art. 21(3)).
+    touched = Q(pk__in=list(ruling.changes))
+    if purpose.code == Purpose.DIRECT_MARKETING:
+        touched |= Q(is_marketing=True)
+    for code in Purpose.objects.filter(touched).values_list("code", flat=True):
         consent_changed.send(
             sender=ConsentEvent,
             email=contact.email,
             contact_id=contact.pk,
-            purpose=codes[purpose_id],
-            allowed=new in (State.GRANTED, State.OVERRIDDEN),
+            purpose=code,
+            allowed=selectors.consent_allowed(contact=contact, purpose_code=code),
             actor_kind=authority,
         )
     audit_record(

@@ -299,3 +299,53 @@ def test_the_admin_refuses_to_rename_a_purpose_with_recorded_consents(staff_clie
     }  # fmt: skip
     staff_client.post(reverse("admin:consent_purpose_change", args=[purpose.pk]), data)
     assert Purpose.objects.filter(pk=purpose.pk, code="marketing_events").exists()
+
+
+# --- Domain events -----------------------------------------------------------------------
+
+
+def test_services_send_consent_changed_and_suppression_added():
+    from core.events import consent_changed, suppression_added
+
+    changed, suppressed = [], []
+
+    def on_changed(**kwargs):
+        changed.append((kwargs["purpose"], kwargs["allowed"], kwargs["actor_kind"]))
+
+    def on_suppressed(**kwargs):
+        suppressed.append(kwargs["purposes"])
+
+    consent_changed.connect(on_changed, dispatch_uid="test-changed")
+    suppression_added.connect(on_suppressed, dispatch_uid="test-suppressed")
+    try:
+        contact = ContactFactory()
+        grant(contact)
+        assert changed == [("marketing_products", True, "person_confirmed")]
+        changed.clear()
+        _object(contact)
+        assert ("marketing_products", False, "person_confirmed") in changed
+        assert {code for code, _a, _k in changed} >= {"direct_marketing", "marketing_events"}
+        assert suppressed == [["direct_marketing"]]
+    finally:
+        consent_changed.disconnect(dispatch_uid="test-changed")
+        suppression_added.disconnect(dispatch_uid="test-suppressed")
+
+
+def test_staff_record_grounds_in_the_admin_and_others_cannot(client, staff_user, colleague, stranger):
+    contact = ContactFactory(language="en")
+    _activate("relationship_management")
+    _object(contact, "relationship_management")
+    url = reverse("admin:consent_grounds", args=[contact.pk, "relationship_management"])
+    for user, status in ((stranger, 302), (colleague, 403)):
+        client.force_login(user)
+        assert client.post(url, {"reason": "Because"}).status_code == status
+    assert not allowed(contact, "relationship_management")
+    client.force_login(staff_user)
+    page = client.get(reverse("admin:subjects_contact_change", args=[contact.pk])).content.decode()
+    assert url in page
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"reason": " "}).status_code == 200  # a form error, nothing recorded
+    assert not allowed(contact, "relationship_management")
+    response = client.post(url, {"reason": "The support contract for your company needs it."})
+    assert response.status_code == 302
+    assert allowed(contact, "relationship_management")
