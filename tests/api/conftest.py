@@ -25,7 +25,8 @@ class Caller:
     http: Client
 
     def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
-        return {"Authorization": f"Api-Key {self.key}", **(headers or {})}
+        # Problem details follow Accept-Language (bokmål by default, as the site).
+        return {"Authorization": f"Api-Key {self.key}", "Accept-Language": "en", **(headers or {})}
 
     def get(self, path: str, data: Any = None, headers: dict[str, str] | None = None, **kw: Any):
         return self.http.get(path, data, headers=self._headers(headers), **kw)

@@ -47,7 +47,7 @@ def test_a_client_without_the_scope_is_refused(make_caller):
 
 
 def test_no_key_a_wrong_key_and_a_malformed_key_are_401(caller):
-    anonymous = Client()
+    anonymous = Client(headers={"Accept-Language": "en"})
     response = anonymous.get(CHECK, QUERY)
     assert_problem(response, 401, "unauthenticated")
     assert response["WWW-Authenticate"].startswith("Api-Key")
@@ -130,3 +130,11 @@ def test_the_schema_and_docs_are_served_without_a_cdn(client):
         html = client.get(page).content.decode()
         assert "cdn." not in html and "jsdelivr" not in html and "unpkg" not in html
         assert "/static/drf_spectacular_sidecar/" in html
+
+
+def test_problems_speak_bokmal_unless_english_is_asked_for(make_caller):
+    caller = make_caller([Scope.CONTACTS_WRITE])
+    body = assert_problem(caller.get(CHECK, QUERY, headers={"Accept-Language": "nb"}), 403)
+    assert body["title"] == "Ikke tillatt" and "mangler tilgangen consent:check" in body["detail"]
+    body = assert_problem(caller.get(CHECK, QUERY), 403)
+    assert body["title"] == "Not allowed"

@@ -42,7 +42,7 @@ def fuzz_key(db, make_caller):
 
 @schema.parametrize()
 @settings(
-    max_examples=20,
+    max_examples=10,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),
