@@ -17,3 +17,11 @@ def staff_two_factor_devices(*, user: AbstractBaseUser) -> list:
 
     devices = list(devices_for_user(user, confirmed=True))
     return sorted(devices, key=lambda device: device.__class__.__name__ != "TOTPDevice")
+
+
+def staff_role_names(*, user: AbstractBaseUser) -> list[str]:
+    """The roles (staff/roles.py) ``user`` holds, for the audit trail's "with which role"."""
+    from .roles import ROLES
+
+    names = {role.name for role in ROLES}
+    return sorted(name for name in user.groups.values_list("name", flat=True) if name in names)

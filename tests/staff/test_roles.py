@@ -298,3 +298,11 @@ def test_the_request_workflow_views_open_for_who_may_change_requests(client, as_
     client.post(lift, {"reason": "Tvisten er avgjort"})
     assert ProcessingRestriction.objects.get(pk=restriction.pk).lifted_at is not None or not may
     assert ProcessingRestriction.objects.get(pk=restriction.pk).lifted_at is None or may
+
+
+def test_a_users_role_names_are_read_for_the_audit_trail(as_role, django_user_model):
+    from staff.selectors import staff_role_names
+
+    user = as_role("recruiter")
+    user.groups.add(Group.objects.create(name="Fotballaget"))  # a group that is not a role
+    assert staff_role_names(user=user) == ["Recruiter"]
