@@ -26,4 +26,6 @@ class StaffConfig(AppConfig):
     verbose_name = _("Staff access")
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)
+
         post_migrate.connect(_sync_roles_after_the_last_app, dispatch_uid="staff.roles_sync")

@@ -59,6 +59,12 @@ ENV_DEFAULTS: dict[str, tuple[type, object]] = {
     "AUDIT_ANCHOR_FILE": (str, ""),
     # Test harness only: where the real worker started by the tests writes its mail.
     "TEST_WORKER_MAIL_DIR": (str, str(VAR_DIR / "test-mail")),
+    # staff-roles: two-factor login (off in `local` for the demo), lockout, staff sessions.
+    "STAFF_2FA_REQUIRED": (bool, True),
+    "STAFF_LOCKOUT_FAILURES": (int, 5),
+    "STAFF_LOCKOUT_MINUTES": (int, 30),
+    "STAFF_SESSION_HOURS": (int, 9),
+    "STAFF_SESSION_IDLE_MINUTES": (int, 30),
 }
 
 env = environ.Env(**ENV_DEFAULTS)
@@ -96,6 +102,11 @@ THIRD_PARTY_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # staff-roles: two-factor devices (TOTP, backup codes) and the login lockout.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
 ]
 LOCAL_APPS = [
     "core",
@@ -127,8 +138,14 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # staff-roles: two-factor state, the staff session's limits, then the forced enrolment.
+    "django_otp.middleware.OTPMiddleware",
+    "staff.middleware.StaffSessionMiddleware",
+    "staff.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # staff-roles: django-axes last, as its documentation asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -414,3 +431,31 @@ PERIODIC_TASKS["api: forget idempotent answers"] = {
 }
 # Accountability (accountability/): people told of a breach per task (Art. 34).
 BREACH_COMMUNICATION_BATCH_SIZE = 200
+# Staff access (staff/): two-factor login, lockout, sessions. Art. 32: a staff
+# login reaches every personal fact the company holds.
+# Two-factor login (django-otp): every staff user enrols a TOTP app at first
+# login and gets single-use backup codes; off only in `local` for the demo.
+STAFF_2FA_REQUIRED = env("STAFF_2FA_REQUIRED")
+OTP_TOTP_ISSUER = "Personvern"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no TOTP key or backup code on an admin page
+STAFF_BACKUP_CODES = 10
+# Lockout (django-axes) after repeated failed logins, per user name and per
+# client address separately; the address is the one core.http.client_ip vouches for.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env("STAFF_LOCKOUT_FAILURES")
+AXES_COOLOFF_TIME = env("STAFF_LOCKOUT_MINUTES") / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "staff/locked_out.html"
+AXES_VERBOSE = False  # its log lines carry user names and addresses
+# Staff sessions end after a working day, or after half an hour without a
+# request (staff.middleware.StaffSessionMiddleware); login rotates the key.
+STAFF_SESSION_SECONDS = env("STAFF_SESSION_HOURS") * 3600
+STAFF_SESSION_IDLE_SECONDS = env("STAFF_SESSION_IDLE_MINUTES") * 60
+SESSION_COOKIE_AGE = STAFF_SESSION_SECONDS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
