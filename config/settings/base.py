@@ -39,6 +39,9 @@ ENV_DEFAULTS: dict[str, tuple[type, object]] = {
     "CELERY_FILESYSTEM_DIR": (str, str(VAR_DIR / "celery")),
     "LOG_LEVEL": (str, "INFO"),
     "SECURE_SSL_REDIRECT": (bool, True),
+    # hardening: HSTS for subdomains and browser preloading (production only).
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": (bool, True),
+    "SECURE_HSTS_PRELOAD": (bool, True),
     # Reverse proxies in front of the app (CIDR networks) whose X-Forwarded-For is
     # believed (core/http.py: client_ip). Empty: the header is ignored.
     "TRUSTED_PROXIES": (list, []),
