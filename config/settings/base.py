@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from core.logging import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -97,6 +99,8 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    # hardening: a request id on every log line, and one scrubbed line per request.
+    "core.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -223,13 +227,10 @@ RETENTION_BATCH_SIZE = env("RETENTION_BATCH_SIZE")
 # the lock to expire after this long, then the next run takes over.
 RETENTION_LOCK_LEASE_SECONDS = env("RETENTION_LOCK_LEASE_SECONDS")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
-}
+# hardening: structured logs (core/logging.py): every line scrubbed of query strings,
+# tokens, email addresses and phone numbers, with the request id; JSON in production.
+LOG_LEVEL = env("LOG_LEVEL")
+LOGGING = logging_config(json=False, level=LOG_LEVEL)
 
 LOGIN_URL = "admin:login"
 

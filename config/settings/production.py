@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.logging import logging_config
+
 from .base import *  # noqa: F403
-from .base import DEBUG, HASH_KEY, SECRET_KEY, env
+from .base import DEBUG, HASH_KEY, LOG_LEVEL, SECRET_KEY, env
 
 _WEAK_KEYS = {"", "change-me", "changeme", "secret"}
 
@@ -38,3 +40,6 @@ SECURE_REFERRER_POLICY = "same-origin"
 # (SECURE_PROXY_SSL_HEADER: the documented proxy sets X-Forwarded-Proto).
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "127.0.0.1", "localhost"]  # noqa: F405
+
+# hardening: one JSON object per log line (core/logging.py).
+LOGGING = logging_config(json=True, level=LOG_LEVEL)
