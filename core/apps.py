@@ -18,6 +18,9 @@ class CoreConfig(AppConfig):
         autodiscover_modules("personal_data")
         post_migrate.connect(sync_periodic_tasks, sender=self)
         _harden_admin()
+        from .logging import configure_structlog
+
+        configure_structlog()
 
 
 def _harden_admin() -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from core.logging import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -41,6 +43,9 @@ ENV_DEFAULTS: dict[str, tuple[type, object]] = {
     "CELERY_FILESYSTEM_DIR": (str, str(VAR_DIR / "celery")),
     "LOG_LEVEL": (str, "INFO"),
     "SECURE_SSL_REDIRECT": (bool, True),
+    # hardening: HSTS for subdomains and browser preloading (production only).
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": (bool, True),
+    "SECURE_HSTS_PRELOAD": (bool, True),
     # Reverse proxies in front of the app (CIDR networks) whose X-Forwarded-For is
     # believed (core/http.py: client_ip). Empty: the header is ignored.
     "TRUSTED_PROXIES": (list, []),
@@ -125,6 +130,8 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    # hardening: a request id on every log line, and one scrubbed line per request.
+    "core.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -259,13 +266,10 @@ RETENTION_BATCH_SIZE = env("RETENTION_BATCH_SIZE")
 # the lock to expire after this long, then the next run takes over.
 RETENTION_LOCK_LEASE_SECONDS = env("RETENTION_LOCK_LEASE_SECONDS")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
-}
+# hardening: structured logs (core/logging.py): every line scrubbed of query strings,
+# tokens, email addresses and phone numbers, with the request id; JSON in production.
+LOG_LEVEL = env("LOG_LEVEL")
+LOGGING = logging_config(json=False, level=LOG_LEVEL)
 
 LOGIN_URL = "admin:login"
 
