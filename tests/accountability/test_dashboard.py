@@ -81,3 +81,9 @@ def test_the_refresh_counts_requests_consents_and_sources():
     assert DashboardFigure.objects.get(key="requests", dimension="access", month=month).value == 3
     assert DashboardFigure.objects.get(key="contacts_by_source", dimension="given_directly").value == 2
     assert DashboardFigure.objects.filter(key="deletions_due_30d").exists()
+
+
+def test_the_dashboard_speaks_bokmal(staff_client):
+    page = staff_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    assert "Hva som må besluttes i dag" in page
+    assert "Revisjonskjeden sist kontrollert" in page
