@@ -17,4 +17,9 @@ class AccountabilityConfig(AppConfig):
     verbose_name = _("Accountability")
 
     def ready(self) -> None:
+        from django.contrib import admin
+
         from . import checks, receivers  # noqa: F401  (registers the check and the event receivers)
+        from .views import install_dashboard
+
+        install_dashboard(admin.site)

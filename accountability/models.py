@@ -354,3 +354,30 @@ class ProcessingRecordVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.taken_at:%Y-%m-%d %H:%M}"
+
+
+# --- The privacy officer's dashboard -------------------------------------------------------------
+
+
+class DashboardFigure(models.Model):
+    """One aggregate the dashboard shows, computed by beat (``dashboard_refresh``), never on a page view.
+
+    ``key`` names the figure (``requests``, ``consents_granted``, ``contacts_by_source``...),
+    ``dimension`` what it is split by (a request type, a purpose, a source), ``month``
+    the month it counts (empty for a figure of now).
+    """
+
+    key = models.CharField(max_length=40)
+    dimension = models.CharField(max_length=100, blank=True)
+    month = models.DateField(null=True, blank=True)
+    value = models.BigIntegerField(default=0)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["key", "month", "dimension"]
+        verbose_name = _("dashboard figure")
+        verbose_name_plural = _("dashboard figures")
+        permissions = [("view_dashboard", _("Can see the privacy officer's dashboard"))]
+
+    def __str__(self) -> str:
+        return f"{self.key}/{self.dimension}/{self.month}: {self.value}"

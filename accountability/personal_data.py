@@ -11,6 +11,7 @@ from .models import (
     BreachCommunication,
     BreachNotification,
     BreachRevision,
+    DashboardFigure,
     Disclosure,
     ProcessingRecordVersion,
     ProcessorActivity,
@@ -96,3 +97,4 @@ registry.register_not_personal(
     ProcessingRecordVersion,
     reason="The records of processing (Art. 30): purposes and categories, never people.",
 )
+registry.register_not_personal(DashboardFigure, reason="Counts for the dashboard; no one in them.")

@@ -53,3 +53,9 @@ def breach_communications_resume() -> None:
 def processing_record_snapshot() -> None:
     """Daily: keep a version of the records of processing if anything changed (Art. 30 as at a date)."""
     services.processing_record_snapshot()
+
+
+@shared_task(ignore_result=True)
+def dashboard_refresh() -> None:
+    """Every 10 minutes: the dashboard's aggregates, so a page view never scans the ledgers."""
+    services.dashboard_refresh()

@@ -365,6 +365,12 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "description": "Keeps a version of the records of processing (Art. 30) when anything changed, "
         "so the record of a past date can be shown again.",
     },
+    "accountability: dashboard figures": {
+        "task": "accountability.tasks.dashboard_refresh",
+        "every_seconds": 600,
+        "description": "Recomputes the privacy officer's dashboard trends and deletions due, so the page "
+        "itself never scans the register.",
+    },
 }
 
 # Data-subject requests (requests_dsar): link lifetimes, reminders and the
