@@ -108,33 +108,20 @@ class PersonalData:
         """One query: the person's rows as plain values."""
         return list(self.rows_for(emails).order_by("pk").values(*self.fields_to_export()))
 
-    def anonymise_queryset(self, queryset: QuerySet) -> int:
-        """Replace every personal field in one set-based statement per call.
-
-        A replacement may be a value or a query expression (``F``, ``Concat`` of
-        the pk), both set-based; only a Python callable needs one statement per
-        row, so prefer an expression for a unique placeholder.
-        """
-        static = {k: v for k, v in self.anonymise.items() if not callable(v)}
-        per_row = {k: v for k, v in self.anonymise.items() if callable(v)}
-        if not per_row:
-            return queryset.update(**static)
-        # Replacements that depend on the row (unique placeholders) need the pk.
-        count = 0
-        for pk in queryset.values_list("pk", flat=True).iterator():
-            values = {**static, **{k: fn(pk) for k, fn in per_row.items()}}
-            count += self.model._default_manager.filter(pk=pk).update(**values)
-        return count
-
     def erase_queryset(self, queryset: QuerySet) -> int:
-        if self.erasure is Erasure.KEEP:
-            return 0
-        if self.must_keep is not None:
-            queryset = queryset.exclude(pk__in=self.must_keep(queryset).values("pk"))
-        if self.erasure is Erasure.ANONYMISE:
-            return self.anonymise_queryset(queryset)
-        deleted, _ = queryset.delete()
-        return deleted
+        """Erase these rows through the removal engine (core.removal), the only way rows go.
+
+        Returns the rows deleted or anonymised. Imported here, not at the top:
+        the engine reads this registry, so the registry cannot import it first.
+        """
+        from core.audit import Actor
+        from core.removal import Door, Target, removal_execute
+
+        outcome = removal_execute(
+            targets=[Target(self, queryset)], door=Door.REQUEST, actor=Actor.system("registry")
+        )
+        line = outcome.models.get(self.label)
+        return (line.deleted + line.anonymised) if line else 0
 
 
 def accounting_records(date_path: str, *, years: int = 5) -> Callable[[QuerySet], QuerySet]:

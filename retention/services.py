@@ -21,10 +21,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, models, transaction
-from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 from django.db.models.deletion import CASCADE, get_candidate_relations_to_delete
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth, TruncYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -139,13 +139,19 @@ def legal_hold_lift(*, hold: LegalHold, actor: Actor) -> LegalHold:
 
 
 def sweep_lock_claim(*, holder: str, lease_seconds: int | None = None) -> bool:
-    """Take the lease if nobody holds it or it has expired. One conditional UPDATE."""
+    """Take the lease if nobody holds it, it has expired, or ``holder`` holds it already.
+
+    One conditional UPDATE. The holder is the Celery task's id when a task runs
+    the sweep: a task redelivered after its worker was killed holds the lock
+    under its own id and takes its interrupted run over at once, instead of
+    waiting out the lease (and skipping the night's sweep).
+    """
     lease = timedelta(seconds=lease_seconds or settings.RETENTION_LOCK_LEASE_SECONDS)
     now = timezone.now()
     SweepLock.objects.get_or_create(name=LOCK_NAME)
     claimed = (
         SweepLock.objects.filter(name=LOCK_NAME)
-        .filter(Q(holder="") | Q(expires_at__isnull=True) | Q(expires_at__lt=now))
+        .filter(Q(holder="") | Q(holder=holder) | Q(expires_at__isnull=True) | Q(expires_at__lt=now))
         .update(holder=holder, expires_at=now + lease)
     )
     return claimed == 1
@@ -230,15 +236,67 @@ def _statistics_add(queryset: models.QuerySet) -> None:
     """
     select, params = queryset.query.sql_with_params()
     table = connection.ops.quote_name(RetentionStatistic._meta.db_table)
-    columns = "category, model, month, organisation_ref, relationship, kind"
+    columns = "category, model, month, organisation_ref, relationship, kind, period"
+    month = RetentionStatistic.Period.MONTH.value
     sql = (
         f"INSERT INTO {table} ({columns}, count) "  # noqa: S608  (names from model metadata)
-        f"SELECT s_category, s_model, s_month, s_org, s_relationship, s_kind, s_count FROM ({select}) AS s "
-        f"WHERE s_month IS NOT NULL "
+        f"SELECT s_category, s_model, s_month, s_org, s_relationship, s_kind, '{month}', s_count "
+        f"FROM ({select}) AS s WHERE s_month IS NOT NULL "
         f"ON CONFLICT ({columns}) DO UPDATE SET count = {table}.count + excluded.count"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+# Recital 26: coarser and coarser cells until each counts enough people.
+_ROLL_UP_STEPS: tuple[tuple[Q, dict[str, Any]], ...] = (
+    (Q(period="month") & ~Q(organisation_ref=0), {"organisation_ref": Value(0)}),
+    (
+        Q(period="month", organisation_ref=0),
+        {"month": TruncYear("month", output_field=models.DateField()), "period": Value("year")},
+    ),
+    (Q(period="year") & ~Q(relationship="", kind=""), {"relationship": Value(""), "kind": Value("")}),
+)
+
+
+def statistics_roll_up() -> int:
+    """Merge every statistics cell of fewer than ``MIN_PEOPLE`` into a coarser one; returns cells merged.
+
+    Three set-based steps, each one INSERT ... SELECT ... ON CONFLICT that adds
+    the small cells' counts to the coarser cell, then a DELETE of the small
+    cells: first the organisation goes, then the month becomes the year, then
+    the relationship and kind go. A coarsest cell still under the threshold
+    stays: a yearly count per record type names nobody.
+    """
+    table = connection.ops.quote_name(RetentionStatistic._meta.db_table)
+    columns = ["category", "model", "month", "organisation_ref", "relationship", "kind", "period"]
+    merged = 0
+    with transaction.atomic():
+        for where, replacements in _ROLL_UP_STEPS:
+            small = RetentionStatistic.objects.filter(where, count__lt=RetentionStatistic.MIN_PEOPLE)
+            pks = list(small.values_list("pk", flat=True))
+            if not pks:
+                continue
+            grouped = (
+                RetentionStatistic.objects.filter(pk__in=pks)
+                .annotate(**{f"r_{c}": replacements.get(c, F(c)) for c in columns})
+                .values(*(f"r_{c}" for c in columns))
+                .annotate(r_count=Sum("count"))
+                .order_by()
+            )
+            select, params = grouped.query.sql_with_params()
+            names = ", ".join(columns)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} ({names}, count) "  # noqa: S608  (names from model metadata)
+                    f"SELECT {', '.join(f'r_{c}' for c in columns)}, r_count FROM ({select}) AS r "
+                    f"ON CONFLICT ({names}) DO UPDATE SET count = {table}.count + excluded.count",
+                    params,
+                )
+            # Counts, never personal data: the small cells are merged above, then go.
+            RetentionStatistic.objects.filter(pk__in=pks).delete()
+            merged += len(pks)
+    return merged
 
 
 def _cascading_children(model: type[models.Model]) -> list[tuple[PersonalData, str, str]]:
@@ -451,6 +509,7 @@ def policy_sweep(
     now: datetime | None = None,
     lock_holder: str | None = None,
     batch_size: int | None = None,
+    task_id: str = "",
 ) -> SweepRun:
     """One policy's run: the safety valve, then batches until nothing is due."""
     now = now or timezone.now()
@@ -461,6 +520,7 @@ def policy_sweep(
         category=policy.category,
         trigger=trigger,
         cutoff=now - timedelta(days=policy.period_days),
+        task_id=task_id,
     )
     if category_is_held(policy.category, today=timezone.localdate(now)):
         return _finish(run, SweepRun.Status.HELD)
@@ -515,7 +575,37 @@ def policy_sweep(
         else:
             _finish(run, SweepRun.Status.FAILED)
         raise
+    statistics_roll_up()
     return _finish(run, SweepRun.Status.FINISHED)
+
+
+def sweep_skipped_record(
+    *, trigger: str, codes: Iterable[str] | None = None, task_id: str = ""
+) -> list[SweepRun]:
+    """Put a sweep that could not start on record, one run per policy it would have run.
+
+    The run history then shows the night a sweep did not happen, not only a log line.
+    """
+    policies = RetentionPolicy.objects.filter(enabled=True)
+    if codes:
+        policies = RetentionPolicy.objects.filter(code__in=list(codes))
+    now = timezone.now()
+    runs = SweepRun.objects.bulk_create(
+        [
+            SweepRun(
+                policy=policy,
+                policy_code=policy.code,
+                category=policy.category,
+                trigger=trigger,
+                status=SweepRun.Status.SKIPPED,
+                started_at=now,
+                finished_at=now,
+                task_id=task_id,
+            )
+            for policy in policies
+        ]
+    )
+    return runs
 
 
 @dataclass
@@ -532,8 +622,13 @@ def retention_sweep(
     dry_run: bool = False,
     now: datetime | None = None,
     batch_size: int | None = None,
+    task_id: str = "",
 ) -> SweepOutcome:
-    """Run every enabled policy (or those named), under the lock. A dry run only reads."""
+    """Run every enabled policy (or those named), under the lock. A dry run only reads.
+
+    ``task_id``: the Celery task's id, the lock's holder and each run's
+    ``task_id``, so that the same task redelivered takes its own run over.
+    """
     policies = RetentionPolicy.objects.filter(enabled=True)
     if codes:
         codes = list(codes)
@@ -543,7 +638,7 @@ def retention_sweep(
             raise NotFound(_("No retention policy with the code %(code)s.") % {"code": ", ".join(missing)})
     if dry_run:
         return SweepOutcome(preview=retention_preview(policies=policies), dry_run=True)
-    holder = uuid.uuid4().hex
+    holder = task_id or uuid.uuid4().hex
     if not sweep_lock_claim(holder=holder):
         raise SweepBusy(_("Another retention sweep is running; this one did not start."))
     outcome = SweepOutcome()
@@ -555,7 +650,12 @@ def retention_sweep(
         )
         for policy in policies:
             run = policy_sweep(
-                policy=policy, trigger=trigger, now=now, lock_holder=holder, batch_size=batch_size
+                policy=policy,
+                trigger=trigger,
+                now=now,
+                lock_holder=holder,
+                batch_size=batch_size,
+                task_id=task_id,
             )
             outcome.runs.append(run)
             if run.status == SweepRun.Status.INTERRUPTED:

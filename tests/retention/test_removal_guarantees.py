@@ -145,3 +145,41 @@ def test_anonymisation_coarsens_every_timestamp_and_counts_the_rows_in_the_stati
         assert (1, 0, 0, 0, 0) in starts, value
     counted = RetentionStatistic.objects.filter(model="subjects.contact")
     assert sum(counted.values_list("count", flat=True)) == 1
+
+
+def test_a_sweep_that_cannot_start_is_logged_as_a_warning_and_recorded(caplog):
+    import logging
+
+    from retention.services import sweep_lock_claim
+    from retention.tasks import retention_sweep_task
+
+    RetentionPolicyFactory(code="contacts")
+    assert sweep_lock_claim(holder="another-task")
+
+    with caplog.at_level(logging.INFO, logger="retention.tasks"):
+        retention_sweep_task.apply(kwargs={"codes": ["contacts"]})
+
+    assert any(r.levelno == logging.WARNING and "did not start" in r.getMessage() for r in caplog.records)
+    skipped = SweepRun.objects.get(policy_code="contacts")
+    assert skipped.status == SweepRun.Status.SKIPPED
+    assert skipped.task_id
+
+
+def test_statistics_cells_of_fewer_than_five_people_are_rolled_up():
+    # Issue 8, found broken 6: one contact per organisation and month made cells of one person.
+    from django.db.models import Sum
+
+    for _ in range(20):
+        contact_last_seen(5, organisation=prospect())
+    gone = [contact_last_seen(YEARS_4, organisation=prospect(), interactions=1) for _ in range(7)]
+
+    sweep()
+
+    assert alive(*gone) == set()
+    cells = RetentionStatistic.objects.filter(model="subjects.contact")
+    assert cells.aggregate(n=Sum("count"))["n"] == 7
+    # No cell names an organisation with fewer than five people in it.
+    assert not cells.filter(count__lt=5).exclude(organisation_ref=0).exists()
+    # Only a coarsest cell (a year, no organisation, relationship or kind) may count fewer.
+    small = cells.filter(count__lt=5).values_list("period", "organisation_ref", "relationship", "kind")
+    assert set(small) <= {("year", 0, "", "")}
