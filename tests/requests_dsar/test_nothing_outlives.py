@@ -118,6 +118,17 @@ class TestAnswerFiles:
             assert tasks.requests_answer_files_expire.delay().get() == 0
         assert RequestEvent.objects.filter(action=RequestEvent.Action.ANSWER_DELETED).count() == 1
 
+    def test_staff_see_when_the_answer_goes(self, staff_client):
+        request = self.closed(2)
+        until = timezone.localdate(request.closed_at) + timedelta(days=settings.DSAR_ANSWER_FILE_KEEP_DAYS)
+
+        page = staff_client.get(
+            f"/admin/requests_dsar/datasubjectrequest/{request.pk}/change/", HTTP_ACCEPT_LANGUAGE="en"
+        )
+
+        assert "answer file kept until" in page.content.decode().lower()
+        assert until.strftime("%Y-%m-%d") in page.content.decode()
+
     def test_the_period_is_declared_and_scheduled(self):
         declaration = next(d for d in registry.personal() if d.model is DataSubjectRequest)
         assert str(settings.DSAR_ANSWER_FILE_KEEP_DAYS) in str(declaration.retention_note)
