@@ -239,3 +239,22 @@ def test_the_report_shows_the_addresses_used_in_the_portal_and_their_period(kari
     assert portal["rows"][0]["action"] == "You confirmed the request by email"
     assert str(settings.AUDIT_SUBJECT_IP_KEEP_DAYS) in portal["description"]
     assert "203.0.113.44" in html
+
+
+def test_a_declared_purpose_without_words_fails_the_system_check(monkeypatch):
+    from dataclasses import replace
+
+    from django.core.checks import run_checks
+
+    from rights.checks import check_declared_codes_have_words
+
+    assert check_declared_codes_have_words() == []
+    assert not [m for m in run_checks() if m.id == "rights.E001"]
+    real = registry.personal()
+    broken = replace(real[0], purposes=("secret_sauce",))
+    monkeypatch.setattr(registry, "personal", lambda: [broken, *real[1:]])
+
+    errors = check_declared_codes_have_words()
+
+    assert [e.id for e in errors] == ["rights.E001"]
+    assert "secret_sauce" in errors[0].msg
