@@ -133,12 +133,19 @@ def request_refuse(*, request: Request, reason: str, actor: Actor) -> Request:
 
 
 def recipient_notice_mark_told(
-    *, notice: RecipientNotice, actor: Actor, user: AbstractBaseUser | None
+    *,
+    notice: RecipientNotice,
+    actor: Actor,
+    user: AbstractBaseUser | None,
+    channel: str = RecipientNotice.Channel.MANUAL,
 ) -> None:
-    """Art. 19: record that this recipient was told of the rectification or erasure."""
+    """Art. 19: record that this recipient was told of the rectification or erasure.
+
+    ``channel="api"`` when a signed webhook was acknowledged with a 2xx (api.webhooks).
+    """
     with transaction.atomic():
         updated = RecipientNotice.objects.filter(pk=notice.pk, told_at=None).update(
-            told_at=timezone.now(), told_by=user, channel=RecipientNotice.Channel.MANUAL
+            told_at=timezone.now(), told_by=user, channel=channel
         )
         if updated:
             _event(notice.request, Action.RECIPIENT_TOLD, actor, note=notice.recipient)
