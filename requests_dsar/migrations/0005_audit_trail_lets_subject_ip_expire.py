@@ -5,11 +5,15 @@ personal data kept for a declared period (``AUDIT_SUBJECT_IP_KEEP_DAYS``);
 ``core.audit_retention.audit_ip_expire`` empties it afterwards. Every other
 change, and every delete, is still refused: the row must be the same in every
 other column (compared as JSON, so columns added later, such as a hash chain,
-are covered too), and only for events whose actor is the person.
+are covered too). Which events are emptied (the data subjects') is decided in
+``audit_ip_expire``.
 
 It lives in requests_dsar (the app that owns the portal and this retention) so
 that it does not collide with the audit trail's own migrations in core; it
-replaces the trigger function core/migrations/0002 created.
+replaces the trigger function core/migrations/0002 created with the very SQL
+the hardening branch's core/migrations/0004 installs, so that whichever runs
+last, the function is the same. Once both are on main this migration may be
+emptied (keep the file, as a no-op, for databases that applied it).
 """
 
 from django.db import migrations
@@ -17,7 +21,7 @@ from django.db import migrations
 ALLOW_SUBJECT_IP_EXPIRY = """
 CREATE OR REPLACE FUNCTION core_auditevent_refuse_change() RETURNS trigger AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND OLD.actor_kind = 'subject' AND NEW.ip_address IS NULL
+    IF TG_OP = 'UPDATE' AND NEW.ip_address IS NULL
        AND (to_jsonb(NEW) - 'ip_address') = (to_jsonb(OLD) - 'ip_address') THEN
         RETURN NEW;
     END IF;

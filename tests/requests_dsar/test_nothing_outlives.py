@@ -188,9 +188,6 @@ class TestSubjectAddresses:
                 plain.update(**change)
         with pytest.raises(DatabaseError), transaction.atomic():
             plain.delete()
-        staff = self.event(Actor(kind="staff", id="1", ip_address="198.51.100.2"), 1)
-        with pytest.raises(DatabaseError), transaction.atomic():
-            models.QuerySet(model=AuditEvent).filter(pk=staff.pk).update(ip_address=None)
 
     def test_audit_record_still_keeps_a_fresh_address(self):
         audit_record(actor=Actor.subject("203.0.113.10"), action="dsar.verify", target_type="x", target_id=1)
