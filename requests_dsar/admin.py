@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -13,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -25,6 +27,7 @@ from subjects.admin import ContactPanel, register_contact_panel
 from . import deadlines, services
 from .models import DataSubjectRequest, ProcessingRestriction, RecipientNotice, RequestEmail, RequestEvent
 from .selectors import requests_for_contact
+from .services.expiry import answer_file_keep_days
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -216,14 +219,23 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         ),
         (
             _("Answer"),
-            {"fields": ("extension_reason", "answer", "refusal_reason", "answer_ready_at", "redacted_at")},
+            {
+                "fields": (
+                    "extension_reason",
+                    "answer",
+                    "refusal_reason",
+                    "answer_ready_at",
+                    "answer_file_until",
+                    "redacted_at",
+                )
+            },
         ),
     )
     readonly_fields = (
         "reference", "type", "status", "assignee", "deadline", "email", "name", "organisation", "language",
         "details", "submitted_at", "received_at", "first_due_date", "due_date", "extension_months",
         "closed_at", "extension_reason", "answer", "refusal_reason", "answer_ready_at", "redacted_at",
-        "email_delivery",
+        "email_delivery", "answer_file_until",
     )  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -242,6 +254,16 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         if dsar.is_extended:
             return format_html("{} ({})", text, _("extended"))
         return text
+
+    @admin.display(description=_("answer file kept until"))
+    def answer_file_until(self, dsar: DataSubjectRequest) -> str:
+        # Art. 5(1)(e): the DPO sees when the copy of the person's data goes (DSAR_ANSWER_FILE_KEEP_DAYS).
+        if not dsar.answer_file:
+            return "-"
+        if dsar.closed_at is None:
+            return _("%(days)d days after the request is closed") % {"days": answer_file_keep_days()}
+        until = timezone.localdate(dsar.closed_at) + timedelta(days=answer_file_keep_days())
+        return until.strftime("%Y-%m-%d")
 
     @admin.display(description=_("email delivery"))
     def email_delivery(self, dsar: DataSubjectRequest) -> str:

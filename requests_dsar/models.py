@@ -149,6 +149,7 @@ class RequestEvent(models.Model):
         REMINDED = "reminded", _("Reminder sent")
         REDACTED = "redacted", _("Personal details removed")
         EMAIL_FAILED = "email_failed", _("Email could not be delivered")
+        ANSWER_DELETED = "answer_deleted", _("Answer file deleted after its period")
 
     request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("when"), default=timezone.now)
@@ -243,9 +244,7 @@ class RequestEmail(models.Model):
         verbose_name_plural = _("emails to the requester")
         indexes = [
             # The admin's "email failed" filter and the task that retries queued mail.
-            models.Index(
-                fields=["status"], name="dsar_email_not_sent", condition=~models.Q(status="sent")
-            ),
+            models.Index(fields=["status"], name="dsar_email_not_sent", condition=~models.Q(status="sent")),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ import smtplib
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import translation
 
 from core.audit import Actor
 
@@ -82,7 +83,9 @@ def request_answer_build(request_id: int) -> None:
         build = access_report_build
     else:
         build = portability_export_build
-    content = build(emails=request_subject_emails(request), reference=request.reference)
+    # Issue 9, item 12: the answer is in the language the person asked in (Art. 12(1)).
+    with translation.override(request.language or "nb"):
+        content = build(emails=request_subject_emails(request), reference=request.reference)
     request_answer_attach(request_id=request_id, content=content, actor=Actor.system("dsar.answer"))
 
 
@@ -100,3 +103,42 @@ def requests_purge_unconfirmed() -> int:
     from .services import requests_unconfirmed_purge
 
     return requests_unconfirmed_purge()
+
+
+# --- Nothing outlives its purpose (issue 8, item 9; Art. 5(1)(e)) ---------------------------
+
+
+@shared_task
+def requests_answer_files_expire() -> int:
+    """Beat: delete access and portability answers ``DSAR_ANSWER_FILE_KEEP_DAYS`` after closing."""
+    from .services import requests_answer_files_expire as expire
+
+    return expire()
+
+
+@shared_task
+def subject_ips_expire() -> dict[str, int]:
+    """Beat: empty data subjects' IP addresses in the audit trail and request history after their period."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.audit_retention import audit_ip_expire, audit_ip_keep_days
+
+    from .services import request_history_ips_expire
+
+    before = timezone.now() - timedelta(days=audit_ip_keep_days())
+    return {
+        "audit_events": audit_ip_expire(before=before),
+        "request_events": request_history_ips_expire(before=before),
+    }
+
+
+@shared_task
+def sessions_clear_expired() -> None:
+    """Beat: delete expired sessions (``manage.py clearsessions``): a portal session names a request."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()

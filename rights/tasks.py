@@ -10,6 +10,7 @@ import re
 from celery import shared_task
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.utils import translation
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +33,13 @@ def access_report_build_for_contact(contact_id: int, reference: str) -> str:
 
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", reference):
         raise ValueError("reference: letters, digits, - and _ only")
-    email = Contact.objects.filter(pk=contact_id).values_list("email", flat=True).first()
-    if email is None:
+    found = Contact.objects.filter(pk=contact_id).values_list("email", "language").first()
+    if found is None:
         return ""
-    content = access_report_build(emails=[email], reference=reference)
+    email, language = found
+    # In the person's own language (Art. 12(1)), whatever the worker's default.
+    with translation.override(language if language in ("nb", "en") else "nb"):
+        content = access_report_build(emails=[email], reference=reference)
     name = f"access-reports/{reference}.zip"
     if private_storage.exists(name):
         private_storage.delete(name)

@@ -45,6 +45,7 @@ CATEGORIES = {
     "data_subject_request": _("Your requests about your data"),
     "legal_hold": _("Legal holds"),
     "audit_trail": _("Audit trail"),
+    "portal_session": _("Visits to the privacy portal"),
 }
 
 

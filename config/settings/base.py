@@ -388,6 +388,37 @@ DSAR_RATE_LIMITS = {
     "link_ip": (30, 3600),
 }
 
+# --- removal-doors: nothing outlives its purpose (issue 8, item 9; Art. 5(1)(e)) ---
+# An access or portability answer (a full copy of the person's data) is deleted
+# this many days after the request closed; a portal session lasts this many
+# minutes; a data subject's IP address in the audit trail and the request
+# history is emptied after this many days. Declared in requests_dsar/personal_data.py
+# and core/personal_data.py, shown in the access report and the admin.
+DSAR_ANSWER_FILE_KEEP_DAYS = 30
+DSAR_PORTAL_SESSION_MINUTES = 120
+AUDIT_SUBJECT_IP_KEEP_DAYS = 90
+PERIODIC_TASKS.update(
+    {
+        "data-subject requests: delete old answer files": {
+            "task": "requests_dsar.tasks.requests_answer_files_expire",
+            "crontab": {"minute": "40", "hour": "3"},
+            "description": "Deletes access and portability answers DSAR_ANSWER_FILE_KEEP_DAYS (30) days "
+            "after the request closed (Art. 5(1)(e)).",
+        },
+        "data subjects' IP addresses: empty after their period": {
+            "task": "requests_dsar.tasks.subject_ips_expire",
+            "crontab": {"minute": "50", "hour": "3"},
+            "description": "Empties the IP address of data subjects in the audit trail and the request "
+            "history after AUDIT_SUBJECT_IP_KEEP_DAYS (90) days (Art. 5(1)(e)).",
+        },
+        "sessions: clear expired": {
+            "task": "requests_dsar.tasks.sessions_clear_expired",
+            "crontab": {"minute": "20", "hour": "4"},
+            "description": "Deletes expired sessions (clearsessions); a portal session names a request.",
+        },
+    }
+)
+
 # Consent (consent/): how long a double opt-in link and an unsubscribe link
 # stay valid, and how many contacts one notice-campaign task emails.
 CONSENT_CONFIRMATION_DAYS = 7

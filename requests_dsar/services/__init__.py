@@ -11,7 +11,11 @@ so callers import from ``requests_dsar.services`` as before.
 from __future__ import annotations
 
 from .base import DETAILS_MAX_LENGTH, request_subject_emails
-from .expiry import requests_unconfirmed_purge
+from .expiry import (
+    request_history_ips_expire,
+    requests_answer_files_expire,
+    requests_unconfirmed_purge,
+)
 from .fulfilment import HANDLERS, Completion, erasure_summary, request_answer_attach, request_complete
 from .mail import request_email_deliver, request_email_failed, request_email_queue
 from .portal import (
@@ -53,6 +57,7 @@ __all__ = [
     "request_email_failed",
     "request_email_queue",
     "request_extend",
+    "request_history_ips_expire",
     "request_link_check",
     "request_match_confirm",
     "request_message",
@@ -64,6 +69,7 @@ __all__ = [
     "request_verify",
     "request_verify_manually",
     "request_withdraw",
+    "requests_answer_files_expire",
     "requests_remind",
     "requests_unconfirmed_purge",
     "restriction_lift",

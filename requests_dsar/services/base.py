@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import Actor, audit_record
+from core.events import request_completed
 from core.validators import normalise_email
 
 from .. import deadlines
@@ -92,6 +93,10 @@ def _close(request: Request, actor: Actor, *, answer: str, previous: str) -> Req
     _save(request, ["status", "answer", "closed_at"])
     event = _event(request, Action.COMPLETED, actor, from_status=previous, message=answer)
     audit_record(actor=actor, action="dsar.complete", target=request, fields=["status", "answer"])
+    # Inside the transaction: receivers write their rows with ours (core/events.py).
+    request_completed.send(
+        sender=DataSubjectRequest, request_id=request.pk, request_type=request.type, outcome=request.status
+    )
     return event
 
 

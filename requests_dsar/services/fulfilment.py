@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.audit import Actor, audit_record
+from core.events import subject_restricted
 from core.registry import registry
 
 from ..models import ProcessingRestriction, RecipientNotice, RequestEvent, RequestToken
@@ -113,8 +114,18 @@ def _restrict(request: Request, emails: list[str]) -> None:
 def _complete_restriction(
     request: Request, *, actor: Actor, emails: list[str], answer: str, changes: Changes | None
 ) -> Completion:
-    """Art. 18: keep the data, but do not use it."""
+    """Art. 18: keep the data, but do not use it; the recipients are told (Art. 19)."""
+    from rights.selectors import recipients_for
+
     _restrict(request, emails)
+    recipients = recipients_for(emails=emails)
+    _tell_recipients(request, recipients)
+    contact_ids = list(request.contacts.values_list("pk", flat=True))
+    for email in emails:
+        subject_restricted.send(
+            sender=ProcessingRestriction, email=email, contact_ids=contact_ids, request_id=request.pk,
+            lifted=False, recipients=recipients,
+        )  # fmt: skip
     audit_record(actor=actor, action=f"dsar.{request.type}", target=request, fields=["email"])
     if not answer:
         with translation.override(request.language):

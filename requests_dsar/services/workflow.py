@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import Actor, audit_record
+from core.events import subject_restricted
 
 from .. import deadlines
 from ..errors import DeadlineRuleBroken, WrongState
@@ -161,4 +162,14 @@ def restriction_lift(
         restriction.full_clean()
         restriction.save(update_fields=["lifted_at", "lift_reason"])
         audit_record(actor=actor, action="dsar.restriction_lift", target=restriction, fields=["lifted_at"])
+        if restriction.kind == ProcessingRestriction.Kind.RESTRICTION:
+            from rights.selectors import recipients_for
+            from subjects.models import Contact
+
+            contact_ids = list(Contact.objects.filter(email=restriction.email).values_list("pk", flat=True))
+            subject_restricted.send(
+                sender=ProcessingRestriction, email=restriction.email, contact_ids=contact_ids,
+                request_id=restriction.request_id, lifted=True,
+                recipients=recipients_for(emails=[restriction.email]),
+            )  # fmt: skip
     return restriction
