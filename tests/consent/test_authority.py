@@ -349,3 +349,19 @@ def test_staff_record_grounds_in_the_admin_and_others_cannot(client, staff_user,
     response = client.post(url, {"reason": "The support contract for your company needs it."})
     assert response.status_code == 302
     assert allowed(contact, "relationship_management")
+
+
+def test_staff_cannot_give_back_a_consent_the_person_withdrew_even_outside_marketing(staff_user):
+    contact = ContactFactory()
+    grant(contact, "web_analytics")
+    services.consent_withdraw(
+        contact=contact, purpose_code="web_analytics", channel="portal", actor=PERSON, ip_address="192.0.2.7"
+    )
+    with pytest.raises(Conflict):
+        services.consent_grant(
+            contact=contact, purpose_code="web_analytics", channel="staff", actor=Actor.staff(staff_user),
+            wording=WORDING, reference="phone call",
+        )  # fmt: skip
+    assert not allowed(contact, "web_analytics")
+    grant(contact, "web_analytics")  # the person's own act does
+    assert allowed(contact, "web_analytics")

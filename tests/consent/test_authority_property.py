@@ -32,7 +32,9 @@ PEOPLE = (
     ("kari@innkjop.no", "third_party"),
     ("per.hansen@kunde.no", "customer"),
 )
-TOPICS = ("marketing_products", "marketing_events")  # products: § 15(2) similar products
+# products: § 15(2) similar products; web analytics: consent, but not marketing.
+TOPICS = ("marketing_products", "marketing_events", "web_analytics")
+MARKETING = frozenset({"marketing_products", "marketing_events"})
 ACTS = (
     "person_grant", "person_withdraw", "person_object", "signup_confirmed",
     "stranger_signup", "staff_grant", "staff_withdraw", "import_grant", "import_withdraw",
@@ -62,6 +64,8 @@ class Person:
     topics: dict[str, str] = field(default_factory=dict)  # "yes" | "no" | "objected"
 
     def may_receive(self, topic: str) -> bool:
+        if topic not in MARKETING:
+            return self.topics.get(topic) == "yes"  # Art. 6(1)(a): its own consent only
         if self.kind == "third_party":
             return False  # the source did not attest the person's consent to sharing
         if self.topics.get(topic) == "yes":
@@ -73,6 +77,8 @@ class Person:
         return self.kind == "customer" and topic == "marketing_products"
 
     def opted_out(self, topic: str) -> bool:
+        if topic not in MARKETING:
+            return self.topics.get(topic) in ("no", "objected")
         return self.topics.get(topic) in ("no", "objected") or self.objected or self.suppressed
 
 
@@ -81,6 +87,10 @@ def replay(model: Person, act: str, topic: str) -> None:
         if act == "reimport":
             model.exists = True
         return
+    if act == "signup_confirmed" and topic not in MARKETING:
+        return  # the sign-up form offers marketing topics only
+    if act in ("person_object", "integration_object") and topic not in MARKETING:
+        act = "person_withdraw"  # objecting to a consent is withdrawing it (Art. 7(3))
     if act in ("person_grant", "signup_confirmed"):
         model.topics[topic] = "yes"  # the person's own, fresh consent
     elif act in ("staff_grant", "import_grant", "integration_grant"):
@@ -89,12 +99,12 @@ def replay(model: Person, act: str, topic: str) -> None:
     elif act in ("person_withdraw", "staff_withdraw", "import_withdraw"):
         if model.topics.get(topic) not in ("no", "objected"):
             model.topics[topic] = "no"
-            model.suppressed = True
+            model.suppressed = model.suppressed or topic in MARKETING
     elif act in ("person_object", "integration_object"):
         if not model.objected:
             model.objected = True
             for name, value in model.topics.items():
-                if value == "yes":
+                if value == "yes" and name in MARKETING:
                     model.topics[name] = "objected"
         model.suppressed = True
     elif act == "erase":
