@@ -8,7 +8,7 @@ from consent.models import SuppressionEntry
 from core.crypto import email_hash
 from requests_dsar.models import DataSubjectRequest
 
-from .models import ApiClient, FiledRequest, ImportJob
+from .models import ApiClient, FiledRequest, ImportJob, WebhookSubscription
 
 CHUNK = 5000
 
@@ -38,3 +38,12 @@ def emails_suppressed(*, emails: Sequence[str]) -> list[bool]:
             SuppressionEntry.objects.filter(email_hash__in=chunk).values_list("email_hash", flat=True)
         )
     return [h in found for h in hashes]
+
+
+def subscriptions_for_client(*, client: ApiClient) -> list[WebhookSubscription]:
+    return list(WebhookSubscription.objects.filter(client=client, is_active=True).order_by("pk"))
+
+
+def subscription_for_client(*, client: ApiClient, subscription_id: int) -> WebhookSubscription | None:
+    """A client reaches only its own, active subscriptions."""
+    return WebhookSubscription.objects.filter(pk=subscription_id, client=client, is_active=True).first()

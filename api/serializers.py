@@ -9,6 +9,8 @@ from consent.models import Channel as ConsentChannel
 from requests_dsar.models import DataSubjectRequest
 from subjects.models import Contact, Interaction
 
+from .models import WebhookEvent
+
 # The bulk check answers up to this many addresses in one call.
 BULK_CHECK_MAX = 100_000
 
@@ -175,3 +177,26 @@ class RequestAnswer(serializers.Serializer):
     due_date = serializers.DateField(allow_null=True)
     extended = serializers.BooleanField()
     closed_at = serializers.DateTimeField(allow_null=True)
+
+
+# --- Webhook subscriptions (a client's own) ----------------------------------------------
+
+
+class WebhookSubscriptionInput(serializers.Serializer):
+    url = serializers.URLField(max_length=500)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1, max_length=10
+    )
+
+
+class WebhookSubscriptionAnswer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    events = serializers.ListField(child=serializers.CharField())
+    recipient = serializers.CharField()
+    paused = serializers.BooleanField()
+    secret = serializers.CharField(required=False, help_text=_("Only in the answer that creates it."))
+
+
+class WebhookSubscriptionList(serializers.Serializer):
+    results = WebhookSubscriptionAnswer(many=True)

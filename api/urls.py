@@ -20,6 +20,12 @@ urlpatterns = [
     path("v1/suppression/check", views.SuppressionCheckView.as_view(), name="suppression_check"),
     path("v1/requests", views.RequestFileView.as_view(), name="requests"),
     path("v1/requests/<str:reference>", views.RequestDetailView.as_view(), name="request_detail"),
+    path("v1/webhooks", views.WebhookSubscriptionsView.as_view(), name="webhooks"),
+    path(
+        "v1/webhooks/<int:subscription_id>",
+        views.WebhookSubscriptionDetailView.as_view(),
+        name="webhook_detail",
+    ),
     # Anything else under /api/ is a problem document too, never the site's HTML 404.
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not_found"),
 ]

@@ -36,6 +36,7 @@ from . import serializers as s
 from .base import ApiView, client_actor
 from .models import Scope
 from .problems import Problem
+from .webhooks import services as webhooks
 
 PROBLEM = OpenApiResponse(
     response=inline_serializer(
@@ -452,6 +453,70 @@ class RequestDetailView(ApiView):
         if found is None:
             raise DrfNotFound(_("There is no request with this reference filed by this client."))
         return Response(_request_answer(found))
+
+
+# --- Webhook subscriptions ------------------------------------------------------------------
+
+
+def _subscription_answer(subscription: Any, secret: str | None = None) -> dict[str, Any]:
+    body = {
+        "id": subscription.pk,
+        "url": subscription.url,
+        "events": subscription.events,
+        "recipient": subscription.recipient,
+        "paused": subscription.paused_at is not None,
+    }
+    if secret:
+        body["secret"] = secret
+    return body
+
+
+class WebhookSubscriptionsView(ApiView):
+    """A client's own webhook subscriptions; the secret is in the creating answer only."""
+
+    required_scope = Scope.WEBHOOKS_MANAGE
+    audit_name = "webhooks"
+
+    @extend_schema(operation_id="webhooks_list", responses={200: s.WebhookSubscriptionList, **ERRORS})
+    def get(self, request: Request) -> Response:
+        rows = selectors.subscriptions_for_client(client=request.user)
+        return Response({"results": [_subscription_answer(row) for row in rows]})
+
+    @extend_schema(
+        operation_id="webhooks_subscribe",
+        request=s.WebhookSubscriptionInput,
+        parameters=[IDEMPOTENCY],
+        responses={201: s.WebhookSubscriptionAnswer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        values = _bind(s.WebhookSubscriptionInput, request.data)
+        if not values["url"].startswith("https://"):
+            # Plain http is for a local receiver that staff set up, not for a client's own endpoint.
+            raise Problem(
+                status_code=400, kind="invalid-input",
+                detail=_("Correct the fields listed in errors and send the request again."),
+                errors=[{"field": "url", "message": _("The URL must start with https://.")}],
+            )  # fmt: skip
+        client = request.user
+        # A client receives the Art. 19 events only as the recipient staff named it.
+        subscription, secret = webhooks.subscription_create(
+            actor=client_actor(request), url=values["url"], events=values["events"], client=client,
+            recipient=client.recipient,
+        )  # fmt: skip
+        return Response(_subscription_answer(subscription, secret), status=status.HTTP_201_CREATED)
+
+
+class WebhookSubscriptionDetailView(ApiView):
+    required_scope = Scope.WEBHOOKS_MANAGE
+    audit_name = "webhooks"
+
+    @extend_schema(operation_id="webhooks_unsubscribe", responses={204: None, **ERRORS})
+    def delete(self, request: Request, subscription_id: int) -> Response:
+        subscription = selectors.subscription_for_client(client=request.user, subscription_id=subscription_id)
+        if subscription is None:
+            raise DrfNotFound(_("There is no subscription with this id for this client."))
+        webhooks.subscription_remove(subscription=subscription, actor=client_actor(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class NotFoundView(ApiView):

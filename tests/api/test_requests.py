@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from django.db import connection
+from django.test import Client
 
 from api.models import IdempotentAnswer, Scope
 from requests_dsar.models import DataSubjectRequest, RequestEvent
 from subjects.models import Contact
-from tests.api.conftest import assert_problem
+from tests.api.conftest import Caller, assert_problem
+from tests.conftest import needs_postgres
 
 pytestmark = pytest.mark.django_db
 REQUESTS = "/api/v1/requests"
@@ -94,3 +99,29 @@ def test_a_replayed_error_is_still_a_problem_document(caller):
     headers = {"Idempotency-Key": "bad-one"}
     assert_problem(caller.post(REQUESTS, request_body(type="magic"), headers=headers), 400)
     assert_problem(caller.post(REQUESTS, request_body(type="magic"), headers=headers), 400)
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_posts_with_one_key_write_once(make_caller):
+    caller = make_caller()
+    body = {"email": "ola@firma.no", "name": "Ola", "source_type": "phone", "source_name": "Sentralbord"}
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def post():
+        barrier.wait()
+        try:
+            own = Caller(caller.api_client, caller.key, Client())  # one HTTP client per thread
+            answers.append(own.post("/api/v1/contacts", body, headers={"Idempotency-Key": "race"}))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a.status_code for a in answers) == [201, 201]
+    assert answers[0].json() == answers[1].json()
+    assert Contact.objects.count() == 1

@@ -211,3 +211,27 @@ def test_a_receiver_that_cannot_be_reached_is_logged_without_the_payload():
     attempt = WebhookAttempt.objects.get()
     assert attempt.status_code is None and attempt.error == "ConnectError"
     assert "kari" not in attempt.error
+
+
+def test_a_client_manages_its_own_subscriptions_through_the_api(make_caller):
+    owner = make_caller(["webhooks:manage"], recipient="crm_provider")
+    other = make_caller(["webhooks:manage"])
+    created = owner.post("/api/v1/webhooks", {"url": "https://crm.example/h", "events": ["subject.erased"]})
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["secret"].startswith("whsec_") and body["recipient"] == "crm_provider"
+    listed = owner.get("/api/v1/webhooks").json()["results"]
+    assert [row["id"] for row in listed] == [body["id"]] and "secret" not in listed[0]
+    assert other.get("/api/v1/webhooks").json()["results"] == []
+    headers = {"Authorization": f"Api-Key {other.key}"}
+    assert other.http.delete(f"/api/v1/webhooks/{body['id']}", headers=headers).status_code == 404
+    headers = {"Authorization": f"Api-Key {owner.key}"}
+    assert owner.http.delete(f"/api/v1/webhooks/{body['id']}", headers=headers).status_code == 204
+    assert owner.get("/api/v1/webhooks").json()["results"] == []
+    assert owner.post("/api/v1/webhooks", {"url": "ftp://x", "events": ["subject.erased"]}).status_code == 400
+    assert (
+        owner.post("/api/v1/webhooks", {"url": "http://10.0.0.1/", "events": ["subject.erased"]}).status_code
+        == 400
+    )
+    assert owner.post("/api/v1/webhooks", {"url": "https://x.example", "events": ["nope"]}).status_code == 400
+    assert make_caller(["consent:check"]).get("/api/v1/webhooks").status_code == 403
