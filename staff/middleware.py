@@ -12,15 +12,37 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, user_logged_out
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
 
 SESSION_STARTED = "staff_session_started"
 SESSION_SEEN = "staff_session_seen"
-# The last-seen time is written at most this often, not on every request.
-SEEN_RESOLUTION_SECONDS = 60
+
+
+def _end_staff_login(request: HttpRequest) -> None:
+    """Log the staff member out under a new session key, keeping what the session held for the
+    public pages (a person's own request status): those belong to the visitor, not to the login."""
+    user = request.user
+    for key in (
+        SESSION_KEY,
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        DEVICE_ID_SESSION_KEY,
+        SESSION_STARTED,
+        SESSION_SEEN,
+    ):
+        request.session.pop(key, None)
+    request.session.cycle_key()
+    request.user = AnonymousUser()
+    user_logged_out.send(sender=user.__class__, request=request, user=user)
+
+
+def _is_staff_page(request: HttpRequest) -> bool:
+    return request.path.startswith((reverse("admin:index"), "/staff/"))
 
 
 def _is_staff(request: HttpRequest) -> bool:
@@ -45,12 +67,15 @@ class StaffSessionMiddleware:
             too_long = now - started > settings.STAFF_SESSION_SECONDS
             idle = seen is not None and now - seen > settings.STAFF_SESSION_IDLE_SECONDS
             if too_long or idle:
-                logout(request)
-                return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-            if seen is None or now - seen >= SEEN_RESOLUTION_SECONDS:
-                request.session[SESSION_SEEN] = now
-                # The cookie goes with the session: a browser left alone forgets it too.
-                request.session.set_expiry(settings.STAFF_SESSION_IDLE_SECONDS)
+                _end_staff_login(request)
+                if _is_staff_page(request):
+                    return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+                return self.get_response(request)  # a public page: served as to anyone
+            # Written on every staff request (one UPDATE): the same queries every time,
+            # and an idle limit exact to the request. The limits are kept here, on the
+            # server, not in the cookie's age: the same session carries a visitor's
+            # portal state, which must outlive a staff login (a status link's 72 hours).
+            request.session[SESSION_SEEN] = now
         return self.get_response(request)
 
 

@@ -494,9 +494,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "staff/locked_out.html"
 AXES_VERBOSE = False  # its log lines carry user names and addresses
 # Staff sessions end after a working day, or after half an hour without a
-# request (staff.middleware.StaffSessionMiddleware); login rotates the key.
+# request (staff.middleware.StaffSessionMiddleware, on the server); login rotates
+# the key. The cookie's own age stays Django's: it also carries portal visitors.
 STAFF_SESSION_SECONDS = env("STAFF_SESSION_HOURS") * 3600
 STAFF_SESSION_IDLE_SECONDS = env("STAFF_SESSION_IDLE_MINUTES") * 60
-SESSION_COOKIE_AGE = STAFF_SESSION_SECONDS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -306,3 +306,19 @@ def test_a_users_role_names_are_read_for_the_audit_trail(as_role, django_user_mo
     user = as_role("recruiter")
     user.groups.add(Group.objects.create(name="Fotballaget"))  # a group that is not a role
     assert staff_role_names(user=user) == ["Recruiter"]
+
+
+@pytest.mark.parametrize("code", ROLE_CODES)
+def test_the_request_page_offers_only_what_the_role_may_do(client, as_role, code):
+    dsar = _answered_request()
+    as_role(code)
+    response = client.get(reverse("admin:requests_dsar_datasubjectrequest_change", args=[dsar.pk]))
+    role = ROLES_BY_CODE[code]
+    if "view" not in _model_level(role, "requests_dsar.datasubjectrequest").actions:
+        assert response.status_code == 403
+        return
+    body = response.content.decode()
+    download = reverse("staff:access_answer_download", args=[dsar.pk])
+    act = reverse("admin:requests_dsar_datasubjectrequest_act", args=[dsar.pk, "verify"])
+    assert (download in body) is (DOWNLOAD_ACCESS_ANSWER in role.effects)
+    assert (act in body) is ("change" in _model_level(role, "requests_dsar.datasubjectrequest").actions)
