@@ -407,13 +407,15 @@ class ProcessingRecordVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             response = HttpResponse(records.as_csv(record), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="records-of-processing-{stamp}.csv"'
             return response
+        # Rendered inside the override: a TemplateResponse would otherwise render after it, in the
+        # staff member's language, whatever was asked for.
         with translation.override(language):
             return TemplateResponse(request, "admin/accountability/record.html", {
                 **self.admin_site.each_context(request),
                 "title": _("Records of processing activities (Art. 30)"),
                 "record": record, "since": since, "as_at": as_at, "language": language, "form": form,
                 "opts": self.model._meta,
-            })  # fmt: skip
+            }).render()  # fmt: skip
 
     def diff_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
