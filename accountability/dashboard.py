@@ -14,8 +14,9 @@ from html import escape
 from importlib import import_module
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -96,6 +97,23 @@ def _finish(chart: Chart) -> Chart:
     return chart
 
 
+def clock_text(breach: Breach, now: datetime | None = None) -> str:
+    """The state of the 72-hour clock in words (Art. 33(1))."""
+    if breach.notified_at is not None:
+        return _("Notified %(when)s") % {
+            "when": date_format(timezone.localtime(breach.notified_at), "SHORT_DATETIME_FORMAT")
+        }
+    if breach.decision == Breach.Decision.NOT_NOTIFY:
+        return _("Decided not to notify")
+    left = breach.hours_left(now)
+    if left < 0:
+        return _("Overdue by %(hours)d hours") % {"hours": int(-left)}
+    return _("%(hours)d hours left (deadline %(deadline)s)") % {
+        "hours": int(left),
+        "deadline": date_format(timezone.localtime(breach.deadline), "SHORT_DATETIME_FORMAT"),
+    }
+
+
 def _months(today: date, count: int = TREND_MONTHS) -> list[date]:
     first = today.replace(day=1)
     months = []
@@ -153,8 +171,12 @@ def dashboard_context(*, now: datetime | None = None) -> dict[str, Any]:
         .exclude(decision=Breach.Decision.NOT_NOTIFY)
         .order_by("discovered_at")[:LIST_LIMIT]
     )
+    # Only each purpose's latest assessment: an older one past its date was superseded, not overdue.
+    newer = LegitimateInterestAssessment.objects.filter(
+        purpose=OuterRef("purpose"), reviewed_on__gt=OuterRef("reviewed_on")
+    )
     lia_due = list(
-        LegitimateInterestAssessment.objects.filter(next_review__lte=month_ahead)
+        LegitimateInterestAssessment.objects.filter(next_review__lte=month_ahead).exclude(Exists(newer))
         .select_related("purpose").order_by("next_review")[:LIST_LIMIT]
     )  # fmt: skip
     dpa_due = list(
@@ -188,7 +210,7 @@ def dashboard_context(*, now: datetime | None = None) -> dict[str, Any]:
         "now": now,
         "request_counts": request_counts,
         "requests_due": requests_due,
-        "breaches": breaches,
+        "breaches": [(b, clock_text(b, now)) for b in breaches],
         "lia_due": lia_due,
         "dpa_due": dpa_due,
         "runs": runs,
