@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -15,7 +14,6 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -28,6 +26,7 @@ from core.registry import registry
 from subjects.models import Organisation
 
 from . import records, selectors, services
+from .dashboard import clock_text
 from .models import (
     Breach,
     BreachCommunication,
@@ -189,23 +188,6 @@ class BreachAdmin(ServiceAdmin):
     @admin.display(description=_("72-hour clock"))
     def clock(self, obj: Breach) -> str:
         return clock_text(obj) if obj.pk else "\N{EN DASH}"
-
-
-def clock_text(breach: Breach, now: datetime | None = None) -> str:
-    """The state of the 72-hour clock in words (Art. 33(1))."""
-    if breach.notified_at is not None:
-        return _("Notified %(when)s") % {
-            "when": date_format(timezone.localtime(breach.notified_at), "SHORT_DATETIME_FORMAT")
-        }
-    if breach.decision == Breach.Decision.NOT_NOTIFY:
-        return _("Decided not to notify")
-    left = breach.hours_left(now)
-    if left < 0:
-        return _("Overdue by %(hours)d hours") % {"hours": int(-left)}
-    return _("%(hours)d hours left (deadline %(deadline)s)") % {
-        "hours": int(left),
-        "deadline": date_format(timezone.localtime(breach.deadline), "SHORT_DATETIME_FORMAT"),
-    }
 
 
 class BreachCommunicationForm(forms.ModelForm):
@@ -407,13 +389,15 @@ class ProcessingRecordVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             response = HttpResponse(records.as_csv(record), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="records-of-processing-{stamp}.csv"'
             return response
+        # Rendered inside the override: a TemplateResponse would otherwise render after it, in the
+        # staff member's language, whatever was asked for.
         with translation.override(language):
             return TemplateResponse(request, "admin/accountability/record.html", {
                 **self.admin_site.each_context(request),
                 "title": _("Records of processing activities (Art. 30)"),
                 "record": record, "since": since, "as_at": as_at, "language": language, "form": form,
                 "opts": self.model._meta,
-            })  # fmt: skip
+            }).render()  # fmt: skip
 
     def diff_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):

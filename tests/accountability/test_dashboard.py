@@ -87,3 +87,20 @@ def test_the_dashboard_speaks_bokmal(staff_client):
     page = staff_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="nb").content.decode()
     assert "Hva som må besluttes i dag" in page
     assert "Revisjonskjeden sist kontrollert" in page
+
+
+def test_a_superseded_assessment_is_not_shown_as_due(staff_client, staff_user):
+    from consent.models import LegitimateInterestAssessment, Purpose
+
+    today = timezone.localdate()
+    purpose = Purpose.objects.get(code="direct_sales")
+    common = {"purpose": purpose, "interest": "Sales", "necessity": "Needed", "balancing": "Balanced",
+              "outcome": "approved", "reviewer": staff_user}  # fmt: skip
+    LegitimateInterestAssessment.objects.create(**common, reviewed_on=today - timedelta(days=400),
+                                                next_review=today - timedelta(days=35))  # fmt: skip
+    page = staff_client.get("/admin/").content.decode()
+    assert "Legitimate-interest assessment: " in page
+    LegitimateInterestAssessment.objects.create(**common, reviewed_on=today - timedelta(days=30),
+                                                next_review=today + timedelta(days=335))  # fmt: skip
+    page = staff_client.get("/admin/").content.decode()
+    assert "Legitimate-interest assessment: " not in page
