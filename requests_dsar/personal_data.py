@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.registry import Erasure, PersonalData, registry
@@ -44,7 +47,13 @@ registry.register(
         source=_("You, when you made the request"),
         recipients=("hosting_provider",),
         retention_anchor="closed_at",
-        retention_note=_("Kept to document our answer; details removed after an erasure"),
+        retention_note=format_lazy(
+            _(
+                "Kept to document our answer; details removed after an erasure. The answer file with a "
+                "copy of your data is deleted {days} days after the request is closed."
+            ),
+            days=settings.DSAR_ANSWER_FILE_KEEP_DAYS,
+        ),
         provided_by_subject=("email", "name", "organisation", "details"),
         # Kept, then redacted by requests_dsar.services.request_redact once the
         # answer to an erasure has been sent (it needs the address to be sent).
@@ -73,7 +82,14 @@ registry.register(
         source=_("Our handling of your request"),
         recipients=("hosting_provider",),
         retention_anchor="request__closed_at",
-        retention_note=_("Kept with the request"),
+        # The note of a download holds the address it came from: emptied after the
+        # audit trail's period for it (requests_dsar.tasks.subject_ips_expire).
+        retention_note=format_lazy(
+            _(
+                "Kept with the request; the IP address a download came from is removed after {days} days."
+            ),
+            days=settings.AUDIT_SUBJECT_IP_KEEP_DAYS,
+        ),
         erasure=Erasure.KEEP,
         kept_because=KEPT_AS_PROOF,
         anonymise={"note": "", "message": ""},
@@ -86,8 +102,8 @@ registry.register(
         model=RequestEmail,
         category="data_subject_request",
         description=_("Copies of the emails we sent you about your requests"),
-        personal_fields=("request", "to", "subject", "body"),
-        not_personal_fields=("kind", "sent_at"),
+        personal_fields=("request", "to", "subject", "body", "html"),
+        not_personal_fields=("kind", "status", "queued_at", "sent_at", "link", "event", "failure"),
         export_fields=("request__reference", "kind", "sent_at", "to", "subject", "body"),
         subject_email_path="request__email",
         purposes=("handle_data_subject_request",),
@@ -117,6 +133,30 @@ registry.register(
         retention_note=_("As long as it is in force"),
         # Once the person is erased there is nothing left to restrict; an
         # objection to marketing lives on in the suppression list.
+        erasure=Erasure.DELETE,
+    )
+)  # fmt: skip
+
+# The portal's sessions: the id of the request whose emailed link the browser
+# followed (never the address, issue 8 item 9). Staff logins use the same table.
+registry.register(
+    PersonalData(
+        model=Session,
+        category="portal_session",
+        description=_("Your visit to the privacy portal (which request your browser may see)"),
+        personal_fields=("session_data",),
+        not_personal_fields=("session_key", "expire_date"),
+        purposes=("handle_data_subject_request",),
+        source=_("Your browser, when you followed the link we emailed you"),
+        recipients=("hosting_provider",),
+        retention_anchor="expire_date",
+        retention_note=format_lazy(
+            _(
+                "{minutes} minutes after your last visit; expired sessions are deleted every night."
+            ),
+            minutes=settings.DSAR_PORTAL_SESSION_MINUTES,
+        ),
+        # Found by no address (it holds none); sessions_clear_expired deletes it.
         erasure=Erasure.DELETE,
     )
 )  # fmt: skip

@@ -312,23 +312,28 @@ def journal_file_append(*, addresses: Sequence[str], reference: str) -> None:
 
     The copy outside the database is what survives when a restore rolls the
     database's own journal back too (see README, "Erasure survives a restore").
+    Called after commit; the writing is its own retried task
+    (``rights.tasks.erasure_journal_file_write``), so a missing or full journal
+    volume never stops the answer email or the redaction (issue 8, item 10).
+    Never raises: the database's own journal holds the entry either way.
     """
-    path = getattr(settings, "ERASURE_JOURNAL_FILE", "")
-    if not path:
+    if not getattr(settings, "ERASURE_JOURNAL_FILE", ""):
         return
+    from .tasks import erasure_journal_file_write
+
     at = timezone.now().isoformat()
-    lines = [
-        json.dumps(
-            {
-                "email_hash": email_hash(a, purpose=ErasureJournalEntry.HASH_PURPOSE),
-                "reference": reference,
-                "erased_at": at,
-            }
-        )
+    entries = [
+        {
+            "email_hash": email_hash(a, purpose=ErasureJournalEntry.HASH_PURPOSE),
+            "reference": reference,
+            "erased_at": at,
+        }
         for a in addresses
     ]
-    with open(path, "a", encoding="utf-8") as journal:
-        journal.write("\n".join(lines) + "\n")
+    try:
+        erasure_journal_file_write.delay(entries)
+    except Exception:
+        logger.exception("rights: could not queue the erasure journal write for %s", reference)
 
 
 # --- Rectification (Art. 16) ------------------------------------------------------------------

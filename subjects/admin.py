@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_mixins import ServiceAdmin, csv_export_response
 from core.audit import Actor, audit_record
+from core.permissions import EXPORT_CONTACTS, user_may
 from core.removal.admin import EraseActionMixin, NoStockDeleteMixin
 from rights.services import (
     contacts_erase,
@@ -189,7 +190,11 @@ class ContactAdmin(EraseActionMixin, ServiceAdmin):
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.action(description=_("Export selected contacts as CSV"))
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return user_may(request, EXPORT_CONTACTS)
+
+    # Personal data leaving as a file is its own right, apart from seeing the list.
+    @admin.action(description=_("Export selected contacts as CSV"), permissions=["export"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Contact]) -> HttpResponse:
         return csv_export_response(
             request=request,
@@ -222,6 +227,14 @@ class InteractionAdmin(NoStockDeleteMixin, ServiceAdmin):
     @staticmethod
     def create_service(*, actor: Actor, **values: Any) -> Interaction:
         return services.interaction_record(actor=actor, **values)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        # hardening (issue 11, 9): the column is nullable only so that erasure can
+        # anonymise; an interaction staff record is always with someone.
+        if db_field.name == "contact":
+            field.required = True
+        return field
 
 
 class ApplicationDocumentInline(admin.TabularInline):
