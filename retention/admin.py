@@ -28,7 +28,7 @@ from subjects.models import Contact
 
 from . import services
 from .models import LegalHold, RetentionPolicy, RetentionStatistic, SweepRun
-from .selectors import retention_preview
+from .selectors import policy_explain, retention_preview
 
 
 def _category_choices() -> list[tuple[str, str]]:
@@ -97,10 +97,14 @@ class RetentionPolicyAdmin(ServiceAdmin):
                     url = ""
                 sample.append({**item, "url": url})
             rows.append({"line": line, "sample": sample, "name": model._meta.verbose_name_plural})
+        # The same explanation as ``manage.py retention_preview``: period, anchor, cut-off, what goes,
+        # what is spared and why, the cascade per table, in the staff member's language.
+        explained = [policy_explain(policy=p) for p in RetentionPolicy.objects.filter(enabled=True)]
         context = {
             **self.admin_site.each_context(request),
             "title": _("What the next retention run will remove"),
             "rows": rows,
+            "explained": explained,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/retention/preview.html", context)

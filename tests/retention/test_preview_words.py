@@ -53,3 +53,13 @@ def test_the_preview_speaks_bokmal_when_asked(register):
 
     assert "skjæringsdato" in text and "ville blitt slettet" in text
     assert "rettslig sperre" in text
+
+
+def test_the_admin_preview_has_the_same_words(staff_client, register):
+    from django.urls import reverse
+
+    response = staff_client.get(reverse("admin:retention_retentionpolicy_preview"), HTTP_ACCEPT_LANGUAGE="en")
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "In words" in text and "would go" in text and "cut-off" in text
