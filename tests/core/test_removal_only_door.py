@@ -23,10 +23,6 @@ WHITELIST: dict[tuple[str, str], str] = {
     ("consent/models.py", "delete"): "the ledger's own guard around Django's delete",
     # Owned by the consent app; its callers are the engine's predecessors. To move onto the engine.
     ("consent/services.py", "consent_events_erase"): "the ledger's erasure, to move onto core.removal",
-    # Owned by removal-doors (issue 8 items 9-10): restrictions dropped with the redaction, and
-    # requests never confirmed purged. To move onto the engine with the requests_dsar package.
-    ("requests_dsar/services.py", "request_redact"): "to move onto core.removal (removal-doors)",
-    ("requests_dsar/services.py", "requests_unconfirmed_purge"): "to move onto core.removal (removal-doors)",
 }
 
 
