@@ -147,7 +147,7 @@ class TestApplicationDocument:
 
     def test_a_colleague_without_permission_gets_nothing(self, client, colleague, register):
         client.force_login(colleague)
-        assert client.get(self.url(register)).status_code == 404
+        assert client.get(self.url(register)).status_code == 403
 
     def test_a_stranger_is_sent_to_login(self, client, stranger, register):
         client.force_login(stranger)
