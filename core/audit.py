@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db import models
 from django.http import HttpRequest
@@ -20,7 +19,6 @@ from .models import AuditEvent
 
 __all__ = [
     "Actor",
-    "audit_addresses_forget",
     "audit_read",
     "audit_record",
     "audit_record_many",
@@ -133,13 +131,3 @@ def audit_read(request: HttpRequest, *, target: models.Model, action: str = "") 
     """
     actor = Actor.from_request(request)
     return audit_record(actor=actor, action=action or f"{target._meta.model_name}.view", target=target)
-
-
-def audit_addresses_forget(*, before: datetime) -> int:
-    """Forget the addresses in events older than ``before`` (storage limitation, Art. 5(1)(e)).
-
-    The only change the trail allows (the PostgreSQL trigger too): the chain
-    covers the keyed hash of the address, so it keeps verifying afterwards.
-    """
-    rows = AuditEvent.objects.filter(at__lt=before, ip_address__isnull=False)
-    return models.QuerySet.update(rows, ip_address=None)
