@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.apps import apps as django_apps
 from django.db import models
 from django.http import HttpRequest
 
@@ -113,13 +114,22 @@ def audit_record_many(*, actor: Actor, action: str, model: type[models.Model], i
 
 
 def staff_role(user: models.Model) -> str:
-    """The role(s) a staff member acts in: their groups' names, or "superuser"."""
+    """The role(s) a staff member acts in, for the audit trail: "superuser", or their roles.
+
+    The roles are staff-roles' (``staff.selectors.staff_role_names``, the one
+    function that knows them); without that app, the user's group names.
+    """
     if getattr(user, "is_superuser", False):
         return "superuser"
-    groups = getattr(user, "groups", None)
-    if groups is None:
+    if getattr(user, "groups", None) is None:
         return ""
-    return ",".join(sorted(groups.values_list("name", flat=True)))[:200]
+    if django_apps.is_installed("staff"):
+        from staff.selectors import staff_role_names
+
+        names = staff_role_names(user=user)
+    else:
+        names = sorted(user.groups.values_list("name", flat=True))
+    return ",".join(names)[:200]
 
 
 def audit_read(request: HttpRequest, *, target: models.Model, action: str = "") -> AuditEvent:

@@ -218,21 +218,23 @@ def test_opening_a_request_or_a_contact_in_the_admin_is_audited_with_the_role(cl
     ]
 
 
-def test_staff_events_carry_the_staff_members_groups(client, django_user_model):
+def test_staff_events_carry_the_staff_members_roles(client, django_user_model):
     from django.test import RequestFactory as HttpRequests
 
     from core.audit import audit_read
 
     user = django_user_model.objects.create_user("revisor", "r@example.no", "pw", is_staff=True)
     user.groups.add(
-        Group.objects.get_or_create(name="Auditor")[0], Group.objects.get_or_create(name="Sales")[0]
+        Group.objects.get_or_create(name="Auditor")[0],
+        Group.objects.get_or_create(name="Sales and support")[0],
+        Group.objects.get_or_create(name="Kantinekomiteen")[0],  # a group, not a role
     )
     request = HttpRequests().get("/")
     request.user = user
     dsar = RequestFactory()
     event = audit_read(request, target=dsar, action="dsar.report_view")
     assert (event.actor_role, event.action, event.target_id) == (
-        "Auditor,Sales",
+        "Auditor,Sales and support",
         "dsar.report_view",
         str(dsar.pk),
     )
