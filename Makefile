@@ -29,6 +29,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) makemigrations --check --dry-run -v1
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) check --fail-level WARNING
+	bin/check-deploy
 	$(BIN)/pytest
 
 lint: $(STAMP)

@@ -121,6 +121,11 @@ def disclosure_record(
     if actor.kind == "staff" and actor.id:
         user = get_user_model().objects.filter(pk=actor.id).first()
     when = disclosed_at or timezone.now()
+    # A person erased before the disclosure was logged (Art. 19: the recipient is told of the
+    # erasure after it happened) leaves one row without a person: the fact stays, not who.
+    wanted = set(contact_ids)
+    present = set(Contact.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    person_ids: list[int | None] = sorted(present) + ([None] if wanted - present else [])
     rows = [
         Disclosure(
             recipient=recipient,
@@ -132,7 +137,7 @@ def disclosure_record(
             disclosed_at=when,
             recorded_by=user,
         )
-        for contact_id in sorted(set(contact_ids))
+        for contact_id in person_ids
     ]
     with transaction.atomic():
         created = Disclosure.objects.bulk_create(rows)

@@ -43,6 +43,7 @@ LEFT JOIN latest o ON o.contact_id = p.id AND o.purpose_id = %(dm)s
 WHERE (o.action IS NULL OR o.action <> 'objected')
   AND (
     c.email_kind = 'functional' AND (l.action IS NULL OR l.action NOT IN ('withdrawn', 'expired', 'objected'))
+      AND NOT (c.email = ANY(%(suppressed)s::text[]))
     OR l.action = 'granted' AND l.channel <> 'web_form'
     OR l.action = 'confirmed' AND EXISTS (
         -- a confirmation counts when the event before it left the consent pending
@@ -68,6 +69,7 @@ SELECT c.email FROM subjects_contact c
 LEFT JOIN consent_consentstate s ON s.contact_id = c.id AND s.purpose_id = %(purpose)s
 LEFT JOIN consent_consentstate o ON o.contact_id = c.id AND o.purpose_id = %(dm)s
 WHERE c.email = ANY(%(emails)s::text[]) AND c.email_kind = 'functional'
+  AND NOT (c.email = ANY(%(suppressed)s::text[]))
   AND (s.state IS NULL OR s.state NOT IN ('withdrawn', 'expired', 'objected'))
   AND (o.state IS NULL OR o.state <> 'objected')
   AND (c.source_type NOT IN ('data_collector', 'marketing_partner', 'public_source', 'social_network')
@@ -147,9 +149,22 @@ def main() -> None:
     check_seconds, cleared = best_of(lambda: consent_allowed_emails(emails=emails, purpose_code=PURPOSE))
     memory_full = peak_memory_mb()
 
+    # An opt-out outlives erasure for a function's address too (issue 9, item 5): the SQL gets
+    # the suppressed addresses among those asked, resolved here (keyed hashes) outside its timing.
+    from consent.models import SuppressionEntry
+    from core.crypto import email_hash
+
+    hashes = {email_hash(e, purpose=SuppressionEntry.SUPPRESSION_PURPOSE): e for e in emails}
+    suppressed = [
+        hashes[h]
+        for h in SuppressionEntry.objects.filter(email_hash__in=list(hashes)).values_list(
+            "email_hash", flat=True
+        )
+    ]
+
     def sql(query: str) -> set[str]:
         with connection.cursor() as cursor:
-            cursor.execute(query, {"emails": emails, "purpose": purpose, "dm": dm})
+            cursor.execute(query, {"emails": emails, "purpose": purpose, "dm": dm, "suppressed": suppressed})
             return {row[0] for row in cursor.fetchall()}
 
     ledger_seconds, by_ledger = best_of(lambda: sql(LEDGER_SQL))

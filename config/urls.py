@@ -13,9 +13,13 @@ admin.site.index_title = _("Personal data management")
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # staff-roles: staff downloads (and, later, the two-factor login).
+    path("staff/", include("staff.urls")),
     path("admin/", admin.site.urls),
     path("register/", include("subjects.urls")),
     path("portal/", include("requests_dsar.urls")),
+    # --- api: the integration API (/api/v1/), its schema and documentation ---
+    path("api/", include("api.urls")),
     # The privacy notice (personvern/) and the consent links (consent/).
     path("", include("consent.urls")),
     path("", include("core.urls")),

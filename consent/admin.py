@@ -7,9 +7,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin_mixins import ReadOnlyAdminMixin, ServiceAdmin
 from core.audit import Actor
 from core.errors import ApplicationError
+from core.permissions import PUBLISH_NOTICE, user_may
 from subjects.admin import ContactPanel, register_contact_panel
 from subjects.models import Contact
 
@@ -42,6 +43,15 @@ class PurposeForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        # The form has already changed self.instance: compare with what it showed (form.initial).
+        stored_code = self.initial.get("code")
+        if (
+            self.instance.pk is not None
+            and "code" in self.changed_data
+            and ConsentEvent.objects.filter(purpose_id=self.instance.pk).exists()
+        ):
+            self.add_error("code", _("The code of a purpose with recorded consents cannot change."))
+            data["code"] = stored_code
         # Art. 6(1)(f): the admin shows the gate as a form error, before the service refuses.
         if (
             data.get("is_active")
@@ -78,6 +88,13 @@ class PurposeAdmin(ServiceAdmin):
     instance_kwarg = "purpose"
     audit_views = False  # a purpose is not a person
     inlines = (AssessmentInline,)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        try:
+            super().save_model(request, obj, form, change)
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+
     list_display = (
         "code",
         "name_nb",
@@ -93,8 +110,55 @@ class PurposeAdmin(ServiceAdmin):
     def get_urls(self) -> list[URLPattern]:
         return [
             path("report/", self.admin_site.admin_view(self.report_view), name="consent_report"),
+            path(
+                "grounds/<int:contact_id>/<slug:purpose_code>/",
+                self.admin_site.admin_view(self.grounds_view),
+                name="consent_grounds",
+            ),
             *super().get_urls(),
         ]
+
+    def has_grounds_permission(self, request: HttpRequest) -> bool:
+        # Recording grounds writes to the consent ledger on the company's behalf.
+        return request.user.has_perm("consent.add_consentevent")
+
+    def grounds_view(self, request: HttpRequest, contact_id: int, purpose_code: str) -> HttpResponse:
+        """Art. 21(1): record compelling legitimate grounds that override an objection, with a reason."""
+        if not self.has_grounds_permission(request):
+            raise PermissionDenied
+        contact = Contact.objects.filter(pk=contact_id).first()
+        if contact is None:
+            raise Http404
+        purpose = Purpose.objects.filter(code=purpose_code).first()
+        if purpose is None:
+            raise Http404
+        error, reason = "", ""
+        if request.method == "POST":
+            reason = request.POST.get("reason", "").replace("\x00", "")
+            try:
+                services.objection_grounds_record(
+                    contact=contact,
+                    purpose_code=purpose.code,
+                    actor=Actor.from_request(request),
+                    reason=reason,
+                )
+            except ValidationError as exc:
+                error = "; ".join(exc.messages)
+            except ApplicationError as exc:
+                error = exc.message
+            else:
+                self.message_user(request, _("The grounds are recorded and the person is told."))
+                return HttpResponseRedirect(reverse("admin:subjects_contact_change", args=[contact.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Compelling legitimate grounds"),
+            "purpose": purpose,
+            "contact": contact,
+            "error": error,
+            "reason": reason,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/consent/grounds.html", context)
 
     def report_view(self, request: HttpRequest) -> HttpResponse:
         """Consents per purpose and state (from the projection); ``?format=csv`` downloads it."""
@@ -163,7 +227,11 @@ class PrivacyNoticeAdmin(ServiceAdmin):
     def sent(self, notice: PrivacyNotice) -> int:
         return notice.notifications.count() if notice.is_material else 0
 
-    @admin.action(description=_("Publish the selected versions"))
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return user_may(request, PUBLISH_NOTICE)
+
+    # Publishing mails every contact a material change: more than editing a draft.
+    @admin.action(description=_("Publish the selected versions"), permissions=["publish"])
     def publish(self, request: HttpRequest, queryset: QuerySet[PrivacyNotice]) -> None:
         actor = Actor.from_request(request)
         for notice in queryset:
@@ -181,8 +249,8 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, ServiceAdmin):
 
 @admin.register(ConsentEvent)
 class ConsentEventAdmin(ReadOnlyAdmin):
-    list_display = ("occurred_at", "contact_link", "purpose", "action", "channel", "notice")
-    list_filter = ("action", "channel", "purpose")
+    list_display = ("occurred_at", "contact_link", "purpose", "action", "channel", "authority", "notice")
+    list_filter = ("action", "channel", "authority", "purpose")
     list_select_related = ("contact", "purpose", "notice")
     search_fields = ("=contact__email", "=receipt_id")
     date_hierarchy = "occurred_at"
@@ -232,6 +300,7 @@ def _contact_panel(contact: Contact) -> dict[str, Any]:
     # Four queries whatever the history's length: purposes, states, events, their count.
     history = selectors.consent_history_for_contact(contact=contact, limit=50)
     return {
+        "contact_id": contact.pk,
         "states": selectors.consent_state_for_contact(contact=contact),
         "history": list(history),
         "history_total": ConsentEvent.objects.filter(contact=contact).count(),

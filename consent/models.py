@@ -16,6 +16,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -50,6 +51,13 @@ class Purpose(models.Model):
     )
     is_marketing = models.BooleanField(_("marketing"), default=False)
     shares_with_third_parties = models.BooleanField(_("shares data with third parties"), default=False)
+    # Kantara Consent Receipt v1.1: thirdPartyName is required where data is disclosed.
+    third_parties = models.CharField(
+        _("third parties the data is shared with"),
+        max_length=300,
+        blank=True,
+        help_text=_("Required when the purpose shares data with third parties; shown on consent receipts."),
+    )
     # Marketing Control Act § 15(2): marketing of the company's own products
     # similar to those a customer bought may go to the customer without consent.
     own_similar_products = models.BooleanField(
@@ -67,6 +75,12 @@ class Purpose(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.shares_with_third_parties and not self.third_parties.strip():
+            raise ValidationError(
+                {"third_parties": _("Name the third parties, since the purpose shares data with them.")}
+            )
 
     @property
     def name(self) -> str:
@@ -262,6 +276,17 @@ class ConsentEvent(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         EXPIRED = "expired", _("Expired")
         OBJECTED = "objected", _("Objected")
+        # Art. 21(1): staff recorded compelling legitimate grounds that override an objection.
+        GROUNDS = "grounds", _("Compelling legitimate grounds recorded")
+
+    class Authority(models.TextChoices):
+        # Who acted, as consent.machine rules on it (see its docstring for the table).
+        PERSON_CONFIRMED = "person_confirmed", _("The person, confirmed")
+        PERSON_UNCONFIRMED = "person_unconfirmed", _("Someone giving the address, unconfirmed")
+        STAFF = "staff", _("Staff")
+        IMPORT = "import", _("Import")
+        INTEGRATION = "integration", _("Integration")
+        SYSTEM = "system", _("Scheduled job")
 
     Channel = Channel
 
@@ -296,6 +321,11 @@ class ConsentEvent(models.Model):
     user_agent = models.CharField(_("browser"), max_length=500, blank=True)
     reference = models.CharField(_("form or campaign reference"), max_length=200, blank=True)
     actor_kind = models.CharField(_("recorded by (kind)"), max_length=16)
+    # Blank on events written before authority was recorded: consent.machine.authority_of
+    # derives it from the channel.
+    authority = models.CharField(
+        _("authority"), max_length=20, choices=Authority.choices, blank=True, default="", db_default=""
+    )
     # A staff user's primary key or an API client's id, as in the audit trail.
     actor_id = models.CharField(_("recorded by"), max_length=100, blank=True)
 
@@ -335,6 +365,7 @@ class ConsentState(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
         EXPIRED = "expired", _("Expired")
         OBJECTED = "objected", _("Objected")
+        OVERRIDDEN = "overridden", _("Objection overridden by compelling legitimate grounds")
 
     contact = models.ForeignKey(
         "subjects.Contact", verbose_name=_("contact"), on_delete=models.CASCADE, related_name="consent_states"
@@ -394,6 +425,48 @@ class ConsentConfirmation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose_id} {self.requested_at:%Y-%m-%d}"
+
+
+class PendingSignup(models.Model):
+    """A web sign-up waiting for its emailed confirmation; not a contact, not a consent (yet).
+
+    Anyone can type an address into the public form, so what it says is kept apart from the
+    register and the ledger: the address becomes a contact (provenance "web form") and the
+    topics consents only when the link sent to that address is followed (double opt-in).
+    Unconfirmed sign-ups are deleted when the confirmation window closes.
+    """
+
+    email = models.EmailField(_("address"), max_length=254)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=2, default="nb")
+    # [{"purpose": code, "wording": ConsentWording sha256}], in the order shown.
+    topics = models.JSONField(_("topics"), default=list)
+    notice = models.ForeignKey(
+        PrivacyNotice, verbose_name=_("privacy notice shown"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Evidence (Art. 7(1)) of the sign-up itself; the confirmation adds its own.
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=500, blank=True)
+    reference = models.CharField(_("form"), max_length=200, blank=True)
+    token_digest = models.CharField(_("token digest"), max_length=64, unique=True)
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pending sign-up")
+        verbose_name_plural = _("pending sign-ups")
+        indexes = [
+            # The daily job that deletes sign-ups nobody confirmed in time.
+            models.Index(
+                fields=["expires_at"], name="signup_open_idx", condition=models.Q(confirmed_at__isnull=True)
+            ),
+            # The portal shows a person's sign-ups still waiting.
+            models.Index(fields=["email"], name="signup_email_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requested_at:%Y-%m-%d}"
 
 
 class CustomerAddressRecord(models.Model):

@@ -18,6 +18,7 @@ from .models import (
     LegitimateInterestAssessment,
     MarketingClearance,
     NoticeNotification,
+    PendingSignup,
     PrivacyNotice,
     Purpose,
     SuppressionEntry,
@@ -49,7 +50,7 @@ registry.register(
             "receipt_id", "contact", "purpose", "action", "occurred_at", "channel", "notice", "wording",
             "ip_address", "user_agent", "reference",
         ),
-        not_personal_fields=("actor_kind", "actor_id"),
+        not_personal_fields=("actor_kind", "actor_id", "authority"),
         export_fields=(
             "receipt_id", "purpose__code", "action", "occurred_at", "channel", "notice__version",
             "wording__text", "ip_address", "user_agent", "reference",
@@ -95,6 +96,27 @@ registry.register(
         source=_("You, when you signed up on our website"),
         recipients=("hosting_provider",),
         retention_note=_("As long as we hold your contact record"),
+        erasure=Erasure.DELETE,
+    )
+)  # fmt: skip
+
+registry.register(
+    PersonalData(
+        model=PendingSignup,
+        category="consent",
+        description=_("A sign-up on our website waiting for you to confirm it by email"),
+        personal_fields=(
+            "email", "name", "language", "topics", "notice", "ip_address", "user_agent", "reference",
+            "token_digest", "requested_at", "expires_at", "confirmed_at",
+        ),
+        export_fields=("email", "name", "topics", "requested_at", "expires_at", "ip_address", "user_agent"),
+        subject_email_path="email",
+        purposes=("marketing",),
+        source=_("Someone who typed your address into our sign-up form"),
+        recipients=("hosting_provider", "email_provider"),
+        # Deleted by consent.tasks.consent_confirmations_expire when the window closes (not a sweep).
+        retention_note=_("Deleted when the confirmation window closes (CONSENT_CONFIRMATION_DAYS), "
+                         "or when confirmed"),
         erasure=Erasure.DELETE,
     )
 )  # fmt: skip

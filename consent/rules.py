@@ -1,44 +1,39 @@
-"""The rules of the ledger, in one place: how events fold into a state.
+"""Kept for older imports: the rules of the ledger now live in ``consent.machine``.
 
-Both the projection (``consent.services``, one event at a time) and the replay
-(``consent.selectors.consent_state_replayed``, the whole log) use
-``next_state``, so they cannot disagree about what an event means; the
-property test checks that the projection kept in the database equals the
-replay for any sequence of events.
+``next_state`` and ``replay`` read a single purpose's (action, channel) history the
+way the machine does, deriving each event's authority from its channel.
 """
 
 from __future__ import annotations
 
-from .models import Channel, ConsentEvent, ConsentState
+from . import machine
+from .models import Channel
 
-Action = ConsentEvent.Action
-State = ConsentState.State
-
-# Double opt-in: a consent given on a web form counts only once confirmed
-# through the emailed link (the address might not be the signer's own).
+# Double opt-in: a consent given on a web form counts only once confirmed.
 DOUBLE_OPT_IN_CHANNELS = frozenset({Channel.WEB_FORM})
 
-
-def next_state(current: str | None, *, action: str, channel: str) -> str | None:
-    """The state after ``action``; None means "no state yet"."""
-    if action == Action.GRANTED:
-        return State.PENDING if channel in DOUBLE_OPT_IN_CHANNELS else State.GRANTED
-    if action == Action.CONFIRMED:
-        # A confirmation counts only for a consent waiting for it; a late click
-        # after a withdrawal does not bring the consent back.
-        return State.GRANTED if current == State.PENDING else current
-    if action == Action.WITHDRAWN:
-        return State.WITHDRAWN
-    if action == Action.EXPIRED:
-        return State.EXPIRED
-    if action == Action.OBJECTED:
-        return State.OBJECTED
-    raise ValueError(f"unknown action {action!r}")
+_ONE = machine.PurposeFacts(id=0, is_marketing=False, is_direct_marketing=False, legal_basis="consent")
 
 
 def replay(events: list[tuple[str, str]]) -> str | None:
-    """Fold (action, channel) pairs, oldest first."""
-    state: str | None = None
-    for action, channel in events:
-        state = next_state(state, action=action, channel=channel)
-    return state
+    """Fold (action, channel) pairs of one purpose, oldest first."""
+    entries = [machine.LedgerEntry(_ONE, action, "", channel) for action, channel in events]
+    return machine.fold(entries, direct_marketing_id=None).get(0)
+
+
+def next_state(current: str | None, *, action: str, channel: str) -> str | None:
+    """The state after one more event of a single purpose (for bulk loaders such as the demo)."""
+    states = {0: current} if current else {}
+    authority = machine.authority_of(authority="", channel=channel)
+    if action in (machine.CONFIRMED, machine.EXPIRED) or authority == machine.PERSON_UNCONFIRMED:
+        # Legacy double opt-in events: the demo writes a confirmation right after its grant.
+        return machine.S_GRANTED if action == machine.CONFIRMED else current
+    ruling = machine.rule(
+        states=states,
+        marketing_ids=(),
+        direct_marketing_id=None,
+        purpose=_ONE,
+        action=action,
+        authority=authority,
+    )
+    return ruling.changes.get(0, current)

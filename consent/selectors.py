@@ -18,7 +18,7 @@ from core.registry import registry
 from core.validators import normalise_email
 from subjects.models import Contact
 
-from . import rules
+from . import machine
 from .models import (
     ConsentEvent,
     ConsentState,
@@ -26,6 +26,7 @@ from .models import (
     LegalBasis,
     LegitimateInterestAssessment,
     NoticeNotification,
+    PendingSignup,
     PrivacyNotice,
     Purpose,
     SuppressionEntry,
@@ -38,23 +39,16 @@ State = ConsentState.State
 ACTIVE_FOR = timedelta(days=3 * 365)
 
 
-class Basis:
+class Basis(machine.Basis):
     """What cleared a contact for a purpose (recorded with each marketing send)."""
 
-    CONSENT = "consent"
-    CUSTOMER_RELATIONSHIP = "customer_relationship"  # markedsføringsloven § 15(2)
-    FUNCTIONAL_ADDRESS = "functional_address"  # outside § 15: not a named person's address
-    CONTRACT = "contract"
-    LEGITIMATE_INTEREST = "legitimate_interest"
-    LEGAL_OBLIGATION = "legal_obligation"
-
     LABELS = {
-        CONSENT: _("Consent"),
-        CUSTOMER_RELATIONSHIP: _("Existing customer relationship (Marketing Control Act § 15)"),
-        FUNCTIONAL_ADDRESS: _("A function's address, outside Marketing Control Act § 15"),
-        CONTRACT: _("Contract"),
-        LEGITIMATE_INTEREST: _("Legitimate interest"),
-        LEGAL_OBLIGATION: _("Legal obligation"),
+        machine.Basis.CONSENT: _("Consent"),
+        machine.Basis.CUSTOMER_RELATIONSHIP: _("Existing customer relationship (Marketing Control Act § 15)"),
+        machine.Basis.FUNCTIONAL_ADDRESS: _("A function's address, outside Marketing Control Act § 15"),
+        machine.Basis.CONTRACT: _("Contract"),
+        machine.Basis.LEGITIMATE_INTEREST: _("Legitimate interest"),
+        machine.Basis.LEGAL_OBLIGATION: _("Legal obligation"),
     }
 
 
@@ -179,48 +173,42 @@ class ContactFacts:
     sale_opt_out_offered: bool
 
 
-def _basis(purpose: Purpose, facts: ContactFacts, *, suppressed: bool | None = None) -> str | None:
-    """Which basis clears this contact for ``purpose`` now, or None.
+def _check_facts(facts: ContactFacts) -> machine.CheckFacts:
+    return machine.CheckFacts(
+        state=facts.state,
+        direct_marketing_state=State.OBJECTED if facts.marketing_objection else None,
+        functional_address=facts.email_kind == Contact.EmailKind.FUNCTIONAL,
+        third_party_without_attestation=facts.third_party and not facts.source_attests_consent,
+        customer_with_sale_opt_out=facts.customer and facts.sale_opt_out_offered,
+    )
 
-    ``suppressed`` is asked for only when the § 15(2) customer basis is the
-    one left, because it needs a keyed hash per address.
+
+def _basis(purpose: Purpose, facts: ContactFacts, *, suppressed: bool | None = None) -> str | None:
+    """Which basis clears this contact for ``purpose`` now, or None (``consent.machine.basis_for``).
+
+    ``suppressed`` None: look the address up on the suppression list only if the
+    decision depends on it (a keyed hash per address).
     """
-    if not purpose.is_active:
-        # Art. 6(1)(f): a legitimate-interest purpose is off until its assessment is approved.
-        return None
-    if purpose.is_marketing:
-        if facts.marketing_objection or facts.state == State.OBJECTED:
-            return None  # Art. 21(3): an objection to direct marketing is absolute.
-        if facts.third_party and not facts.source_attests_consent:
-            # Policy (Når samler vi inn): data from a third party is used only if the
-            # person agreed that the source may share it.
-            return None
-        if facts.state in (State.WITHDRAWN, State.EXPIRED):
-            return None
-        if facts.state == State.GRANTED:
-            return Basis.CONSENT
-        if facts.email_kind == Contact.EmailKind.FUNCTIONAL:
-            return Basis.FUNCTIONAL_ADDRESS
-        if (
-            purpose.own_similar_products
-            and facts.customer
-            and facts.sale_opt_out_offered
-            and suppressed is not True
-            and (suppressed is False or not email_is_suppressed(email=facts.email))
-        ):
-            return Basis.CUSTOMER_RELATIONSHIP
-        # Markedsføringsloven § 15: electronic marketing to a named person's
-        # address needs one of the above, whatever the GDPR basis of the purpose.
-        return None
-    if purpose.legal_basis == LegalBasis.CONSENT:
-        return Basis.CONSENT if facts.state == State.GRANTED else None
-    if purpose.legal_basis == LegalBasis.LEGITIMATE_INTEREST:
-        # Art. 21(1): after an objection the processing stops (the portal handles
-        # "compelling legitimate grounds" as a staff decision, not here).
-        return None if facts.state == State.OBJECTED else Basis.LEGITIMATE_INTEREST
-    if purpose.legal_basis == LegalBasis.CONTRACT:
-        return Basis.CONTRACT
-    return Basis.LEGAL_OBLIGATION
+    check = _check_facts(facts)
+    kwargs = {
+        "legal_basis": purpose.legal_basis,
+        "is_marketing": purpose.is_marketing,
+        "is_active": purpose.is_active,
+        "own_similar_products": purpose.own_similar_products,
+    }
+    if suppressed is None:
+        suppressed = machine.needs_suppression_lookup(
+            is_marketing=purpose.is_marketing, is_active=purpose.is_active, facts=check,
+            own_similar_products=purpose.own_similar_products,
+        ) and email_is_suppressed(email=facts.email)  # fmt: skip
+    return machine.basis_for(facts=check, suppressed=suppressed, **kwargs)
+
+
+def _needs_suppression(purpose: Purpose, facts: ContactFacts) -> bool:
+    return machine.needs_suppression_lookup(
+        is_marketing=purpose.is_marketing, is_active=purpose.is_active, facts=_check_facts(facts),
+        own_similar_products=purpose.own_similar_products,
+    )  # fmt: skip
 
 
 def _facts_queryset(purpose: Purpose, direct_marketing_id: int | None) -> QuerySet[Contact]:
@@ -381,18 +369,15 @@ def consent_clearance_rows(*, emails: Iterable[str], purpose_code: str) -> Itera
         # At most one row per address of the chunk: memory follows the chunk.
         for row in rows:
             facts = _facts(row, names)
-            basis = _basis(purpose, facts, suppressed=False)
-            if basis == Basis.CUSTOMER_RELATIONSHIP:
+            if _needs_suppression(purpose, facts):
+                # A function's address or a § 15(2) customer: the suppression list decides.
                 candidates.append(facts)
-            elif basis is not None:
+                continue
+            basis = _basis(purpose, facts, suppressed=False)
+            if basis is not None:
                 cleared.append((facts.contact_id, facts.email, basis))
-        blocked = registry.processing_blocked(
-            [email for _pk, email, basis in cleared if basis in _BLOCKABLE] + [f.email for f in candidates]
-        )
-        candidates = [f for f in candidates if f.email not in blocked]
-        yield from (row for row in cleared if row[1] not in blocked or row[2] not in _BLOCKABLE)
         if candidates:
-            # § 15 after erasure: a re-imported customer who once opted out stays out.
+            # An opt-out outlives erasure for every kind of address (Art. 21(3), 17).
             hashes = {
                 email_hash(f.email, purpose=SuppressionEntry.SUPPRESSION_PURPOSE): f for f in candidates
             }
@@ -402,8 +387,11 @@ def consent_clearance_rows(*, emails: Iterable[str], purpose_code: str) -> Itera
                 )
             )
             for digest, facts in hashes.items():
-                if digest not in suppressed:
-                    yield facts.contact_id, facts.email, Basis.CUSTOMER_RELATIONSHIP
+                basis = _basis(purpose, facts, suppressed=digest in suppressed)
+                if basis is not None:
+                    cleared.append((facts.contact_id, facts.email, basis))
+        blocked = registry.processing_blocked([email for _pk, email, basis in cleared if basis in _BLOCKABLE])
+        yield from (row for row in cleared if row[1] not in blocked or row[2] not in _BLOCKABLE)
 
 
 def consent_clearances(*, emails: Iterable[str], purpose_code: str) -> dict[str, str]:
@@ -440,15 +428,23 @@ class ConsentStateRow:
 def consent_state_for_contact(*, contact: Contact) -> list[ConsentStateRow]:
     """Every purpose the person can consent to, and every purpose with a recorded state.
 
+    ``state`` is the effective state (``consent.machine.effective_state``): a marketing
+    topic not consented to again after an objection to direct marketing shows as objected.
     Two queries, whatever the number of purposes or events.
     """
-    states = {s.purpose_id: s for s in ConsentState.objects.filter(contact=contact)}
+    states = {s.purpose_id: s for s in ConsentState.objects.filter(contact=contact).select_related("purpose")}
+    dm_state = next((s.state for s in states.values() if s.purpose.code == Purpose.DIRECT_MARKETING), None)
     purposes = Purpose.objects.filter(
         Q(legal_basis=LegalBasis.CONSENT, is_active=True) | Q(pk__in=list(states))
     ).order_by("code")
     rows = []
     for purpose in purposes:
-        state = states.get(purpose.pk)
+        row = states.get(purpose.pk)
+        state = machine.effective_state(
+            state=row.state if row else None,
+            is_marketing=purpose.is_marketing,
+            direct_marketing_state=dm_state,
+        )
         rows.append(
             ConsentStateRow(
                 purpose_code=purpose.code,
@@ -456,14 +452,35 @@ def consent_state_for_contact(*, contact: Contact) -> list[ConsentStateRow]:
                 legal_basis=purpose.legal_basis,
                 legal_basis_label=str(purpose.get_legal_basis_display()),
                 is_marketing=purpose.is_marketing,
-                state=state.state if state else None,
-                state_label=str(state.get_state_display() if state else _("Not given")),
-                channel=state.channel if state else None,
-                changed_at=state.changed_at if state else None,
-                last_event_id=state.last_event_id if state else None,
+                state=state,
+                state_label=str(State(state).label if state else _("Not given")),
+                channel=row.channel if row else None,
+                changed_at=row.changed_at if row else None,
+                last_event_id=row.last_event_id if row else None,
             )
         )
     return rows
+
+
+def consent_effective_state(*, contact: Contact, purpose: Purpose) -> str | None:
+    """The effective state of one purpose for one person (receipts; the same rule as the page)."""
+    rows = dict(
+        ConsentState.objects.filter(
+            contact=contact, purpose__code__in=[purpose.code, Purpose.DIRECT_MARKETING]
+        ).values_list("purpose__code", "state")
+    )
+    return machine.effective_state(
+        state=rows.get(purpose.code),
+        is_marketing=purpose.is_marketing,
+        direct_marketing_state=rows.get(Purpose.DIRECT_MARKETING),
+    )
+
+
+def pending_signups_for_email(*, email: str) -> QuerySet[PendingSignup]:
+    """Sign-ups with this address still waiting for confirmation (shown apart in the portal)."""
+    return PendingSignup.objects.filter(
+        email=normalise_email(email), confirmed_at__isnull=True, expires_at__gt=timezone.now()
+    )
 
 
 def consent_history_for_contact(*, contact: Contact, limit: int | None = 200) -> QuerySet[ConsentEvent]:
@@ -471,16 +488,34 @@ def consent_history_for_contact(*, contact: Contact, limit: int | None = 200) ->
     return qs[:limit] if limit else qs
 
 
+def _purpose_facts() -> tuple[dict[int, machine.PurposeFacts], int | None]:
+    facts = {
+        pk: machine.PurposeFacts(pk, is_marketing, code == Purpose.DIRECT_MARKETING, legal_basis)
+        for pk, code, is_marketing, legal_basis in Purpose.objects.values_list(
+            "pk", "code", "is_marketing", "legal_basis"
+        )
+    }
+    dm = next((pk for pk, f in facts.items() if f.is_direct_marketing), None)
+    return facts, dm
+
+
 def consent_state_replayed(*, contact_ids: Iterable[int]) -> dict[tuple[int, int], str]:
     """The state per (contact, purpose) replayed from the ledger alone, ignoring the projection."""
-    events: dict[tuple[int, int], list[tuple[str, str]]] = {}
-    for contact_id, purpose_id, action, channel in (
+    purposes, dm = _purpose_facts()
+    entries: dict[int, list[machine.LedgerEntry]] = {}
+    for contact_id, purpose_id, action, authority, channel in (
         ConsentEvent.objects.filter(contact_id__in=list(contact_ids))
         .order_by("id")
-        .values_list("contact_id", "purpose_id", "action", "channel")
+        .values_list("contact_id", "purpose_id", "action", "authority", "channel")
     ):
-        events.setdefault((contact_id, purpose_id), []).append((action, channel))
-    return {key: state for key, pairs in events.items() if (state := rules.replay(pairs)) is not None}
+        entries.setdefault(contact_id, []).append(
+            machine.LedgerEntry(purposes[purpose_id], action, authority, channel)
+        )
+    return {
+        (contact_id, purpose_id): state
+        for contact_id, events in entries.items()
+        for purpose_id, state in machine.fold(events, direct_marketing_id=dm).items()
+    }
 
 
 def consent_report() -> list[dict[str, object]]:

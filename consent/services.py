@@ -7,6 +7,7 @@ updates the projection in the same transaction, and records the audit event.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +15,9 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,12 +25,14 @@ from django.utils.translation import gettext as _
 from core.audit import Actor, audit_record
 from core.crypto import email_hash, new_token, token_digest
 from core.errors import ApplicationError, Conflict, NotFound
-from core.mail import send_email
+from core.events import consent_changed, suppression_added
+from core.mail import render_email, send_email
 from core.models import AuditEvent
-from core.validators import normalise_email
+from core.validators import clean_email, normalise_email
 from subjects.models import Contact
 
-from . import rules, selectors
+from . import machine, selectors
+from .forms import signup_wording
 from .models import (
     Channel,
     ConsentConfirmation,
@@ -40,6 +45,7 @@ from .models import (
     LegitimateInterestAssessment,
     MarketingClearance,
     NoticeNotification,
+    PendingSignup,
     PrivacyNotice,
     Purpose,
     SuppressionEntry,
@@ -87,13 +93,15 @@ def _save(instance: models.Model) -> None:
 
 
 def _check_evidence(
-    *, channel: str, actor: Actor, ip_address: str | None, reference: str, action: str
+    *, channel: str, actor: Actor, ip_address: str | None, reference: str, action: str, user_agent: str = ""
 ) -> None:
     """Art. 7(1): we must be able to demonstrate the consent; refuse an event without evidence."""
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Unknown channel.")})
-    if channel in SELF_SERVICE_CHANNELS and not ip_address:
-        raise ValidationError(_("The evidence is missing: the IP address the person acted from."))
+    if channel in SELF_SERVICE_CHANNELS and not (ip_address or user_agent):
+        # Never an invented address: behind a proxy we may not know it, and then the
+        # browser (and the session or link that proved the person) is the evidence.
+        raise ValidationError(_("The evidence is missing: the IP address or browser the person acted from."))
     if channel == Channel.STAFF:
         if actor.kind != AuditEvent.ActorKind.STAFF:
             raise ValidationError(_("Only a staff member can record a consent on the person's behalf."))
@@ -137,6 +145,37 @@ def _current_state(contact: Contact, purpose: Purpose) -> ConsentState | None:
     return ConsentState.objects.filter(contact=contact, purpose=purpose).first()
 
 
+def _direct_marketing_id() -> int | None:
+    return Purpose.objects.filter(code=Purpose.DIRECT_MARKETING).values_list("pk", flat=True).first()
+
+
+def _purpose_facts(purpose: Purpose) -> machine.PurposeFacts:
+    return machine.PurposeFacts(
+        id=purpose.pk,
+        is_marketing=purpose.is_marketing,
+        is_direct_marketing=purpose.code == Purpose.DIRECT_MARKETING,
+        legal_basis=purpose.legal_basis,
+    )
+
+
+def _authority(channel: str, authority: str | None) -> str:
+    return machine.authority_of(authority=authority or "", channel=channel)
+
+
+def _check_authority(*, authority: str, channel: str, actor: Actor) -> None:
+    """The authority claimed must fit the door it came through (Art. 7(1): demonstrable)."""
+    if authority not in machine.AUTHORITIES:
+        raise ValidationError({"authority": _("Unknown authority.")})
+    if authority == machine.PERSON_CONFIRMED and channel not in SELF_SERVICE_CHANNELS:
+        raise ValidationError(
+            _("Only the person's own act through the portal or an emailed link is confirmed.")
+        )
+    if authority == machine.STAFF and actor.kind != AuditEvent.ActorKind.STAFF:
+        raise ValidationError(_("Only a staff member can record a consent on the person's behalf."))
+    if authority == machine.INTEGRATION and channel != Channel.API:
+        raise ValidationError(_("An integration records consents through the API."))
+
+
 def _ledger_append(
     *,
     contact: Contact,
@@ -144,13 +183,37 @@ def _ledger_append(
     action: str,
     channel: str,
     actor: Actor,
+    authority: str,
     ip_address: str | None = None,
     user_agent: str = "",
     reference: str = "",
     notice: PrivacyNotice | None = None,
     wording: ConsentWording | None = None,
-) -> ConsentEvent:
-    """Append one event and move the projection (call inside ``transaction.atomic``, contact locked)."""
+    always_record: bool = False,
+) -> ConsentEvent | None:
+    """Ask the machine, append the event and move the projection (inside ``transaction.atomic``,
+    contact locked). Refused acts raise ``Conflict`` and write nothing; an act that changes
+    nothing writes nothing and returns None, unless ``always_record`` (a renewed consent is
+    evidence of its own)."""
+    rows = list(
+        ConsentState.objects.filter(contact=contact).values_list(
+            "purpose_id", "state", "purpose__is_marketing"
+        )
+    )
+    states = {pid: state for pid, state, _m in rows}
+    marketing_ids = {pid for pid, _s, is_marketing in rows if is_marketing}
+    ruling = machine.rule(
+        states=states,
+        marketing_ids=marketing_ids,
+        direct_marketing_id=_direct_marketing_id(),
+        purpose=_purpose_facts(purpose),
+        action=action,
+        authority=authority,
+    )
+    if not ruling.allowed:
+        raise Conflict(_(ruling.reason))
+    if not ruling.changes and not always_record:
+        return None
     event = ConsentEvent(
         contact=contact,
         purpose=purpose,
@@ -163,14 +226,13 @@ def _ledger_append(
         reference=reference,
         actor_kind=actor.kind,
         actor_id=actor.id,
+        authority=authority,
     )
     _save(event)
-    current = _current_state(contact, purpose)
-    new = rules.next_state(current.state if current else None, action=action, channel=channel)
-    if new is not None:
+    for purpose_id, new in ruling.changes.items():
         ConsentState.objects.update_or_create(
             contact=contact,
-            purpose=purpose,
+            purpose_id=purpose_id,
             defaults={
                 "state": new,
                 "channel": channel,
@@ -178,11 +240,25 @@ def _ledger_append(
                 "last_event_id": event.pk,
             },
         )
+    # Tell the receivers (webhooks, registers) the effective decision of every purpose the act
+    # touched; an objection to direct marketing touches every marketing purpose (Art. 21(3)).
+    touched = Q(pk__in=list(ruling.changes))
+    if purpose.code == Purpose.DIRECT_MARKETING:
+        touched |= Q(is_marketing=True)
+    for code in Purpose.objects.filter(touched).values_list("code", flat=True):
+        consent_changed.send(
+            sender=ConsentEvent,
+            email=contact.email,
+            contact_id=contact.pk,
+            purpose=code,
+            allowed=selectors.consent_allowed(contact=contact, purpose_code=code),
+            actor_kind=authority,
+        )
     audit_record(
         actor=actor,
         action=f"consent.{action}",
         target=event,
-        fields=["contact", "purpose", "action", "channel", "notice", "wording", "ip_address", "user_agent"],
+        fields=["contact", "purpose", "action", "channel", "authority", "notice", "wording", "ip_address"],
     )
     return event
 
@@ -198,15 +274,28 @@ def consent_grant(
     user_agent: str = "",
     reference: str = "",
     notice: PrivacyNotice | None = None,
+    authority: str | None = None,
 ) -> ConsentEvent:
     """Record a consent, with its evidence and the exact wording shown (Art. 7(1)).
 
-    From a web form the consent waits for the emailed confirmation (double
-    opt-in); the link is sent after commit. From the portal: ``channel="portal"``
-    and ``actor=Actor.subject(ip)``. ``notice`` defaults to the one in force.
+    ``authority`` (see ``consent.machine``) defaults from the channel: portal and email
+    link are the person, confirmed; staff, import and API record for the person and can
+    never lift an opt-out. A web form is not a door to the ledger: a sign-up is kept apart
+    (``signup_create``) until confirmed. ``notice`` defaults to the one in force.
     """
+    authority = _authority(channel, authority)
+    if authority == machine.PERSON_UNCONFIRMED:
+        raise Conflict(_("A sign-up from a public form counts only once confirmed; use the sign-up form."))
     purpose = selectors.purpose_by_code(code=purpose_code)
-    _check_evidence(channel=channel, actor=actor, ip_address=ip_address, reference=reference, action="grant")
+    _check_evidence(
+        channel=channel,
+        actor=actor,
+        ip_address=ip_address,
+        reference=reference,
+        action="grant",
+        user_agent=user_agent,
+    )
+    _check_authority(authority=authority, channel=channel, actor=actor)
     if purpose.legal_basis != LegalBasis.CONSENT and purpose.code != Purpose.DIRECT_MARKETING:
         raise Conflict(_("This purpose does not rest on consent, so there is no consent to give."))
     if not purpose.is_active and purpose.code != Purpose.DIRECT_MARKETING:
@@ -216,12 +305,15 @@ def consent_grant(
     notice = notice or selectors.notice_current()
     if notice is None:
         raise Conflict(_("No privacy notice is published yet, so no consent can be collected."))
-    if channel in RECORDED_FOR_THE_PERSON and selectors.email_is_suppressed(email=contact.email):
+    if (
+        authority in machine.ON_THE_PERSONS_BEHALF
+        and purpose.is_marketing
+        and selectors.email_is_suppressed(email=contact.email)
+    ):
         # Opt-outs outlive erasure: only the person's own, fresh consent brings them back.
         raise Conflict(
             _("This address opted out earlier; only the person themselves can subscribe it again.")
         )
-    token = None
     with transaction.atomic():
         _lock_contact(contact)
         event = _ledger_append(
@@ -230,64 +322,15 @@ def consent_grant(
             action=Action.GRANTED,
             channel=channel,
             actor=actor,
+            authority=authority,
             ip_address=ip_address,
             user_agent=user_agent,
             reference=reference,
             notice=notice,
             wording=shown,
+            always_record=True,
         )
-        if channel in rules.DOUBLE_OPT_IN_CHANNELS:
-            token = new_token()
-            confirmation = ConsentConfirmation(
-                contact=contact,
-                purpose=purpose,
-                token_digest=token_digest(token),
-                expires_at=timezone.now() + timedelta(days=settings.CONSENT_CONFIRMATION_DAYS),
-            )
-            _save(confirmation)
-            url = settings.SITE_URL + reverse("consent:confirm", args=[token])
-            context = {"purpose": purpose, "url": url, "days": settings.CONSENT_CONFIRMATION_DAYS}
-            email, language = contact.email, contact.language
-            transaction.on_commit(lambda: send_email("consent_confirm", context, to=email, language=language))
-    return event
-
-
-def consent_confirm(*, token: str, ip_address: str | None, user_agent: str = "") -> ConsentEvent:
-    """Double opt-in: the emailed link was followed; the consent now counts."""
-    if not token or len(token) > 100:
-        raise InvalidLink(_("This confirmation link is not valid."))
-    with transaction.atomic():
-        confirmation = (
-            ConsentConfirmation.objects.select_for_update()
-            .select_related("contact", "purpose")
-            .filter(token_digest=token_digest(token))
-            .first()
-        )
-        if confirmation is None:
-            raise InvalidLink(_("This confirmation link is not valid."))
-        if confirmation.confirmed_at is not None:
-            raise Conflict(_("This link has already been used; your consent was confirmed then."))
-        if confirmation.expired_at is not None or confirmation.expires_at <= timezone.now():
-            raise ExpiredLink(_("This confirmation link has expired. Please sign up again."))
-        contact = confirmation.contact
-        _lock_contact(contact)
-        current = _current_state(contact, confirmation.purpose)
-        if current is None or current.state != State.PENDING:
-            raise Conflict(_("There is no consent waiting for confirmation any more."))
-        grant = ConsentEvent.objects.filter(pk=current.last_event_id).first()
-        event = _ledger_append(
-            contact=contact,
-            purpose=confirmation.purpose,
-            action=Action.CONFIRMED,
-            channel=Channel.EMAIL_LINK,
-            actor=Actor.subject(ip_address),
-            ip_address=ip_address,
-            user_agent=user_agent,
-            reference=f"confirmation:{confirmation.pk}",
-            notice=grant.notice if grant else None,
-            wording=grant.wording if grant else None,
-        )
-        ConsentConfirmation.objects.filter(pk=confirmation.pk).update(confirmed_at=event.occurred_at)
+    assert event is not None
     return event
 
 
@@ -300,42 +343,47 @@ def consent_withdraw(
     ip_address: str | None = None,
     user_agent: str = "",
     reference: str = "",
+    authority: str | None = None,
 ) -> ConsentEvent | None:
     """Withdraw (Art. 7(3)); also the opt-out of Marketing Control Act § 15(2).
 
     Harmless to repeat: when the purpose is already withdrawn or objected to,
     nothing is written and None is returned. A marketing opt-out also puts the
-    address on the suppression list, so it outlives an erasure.
+    address on the suppression list, so it outlives an erasure. An unconfirmed
+    act (anyone typing an address) is refused: it could switch off someone else's consent.
     """
+    authority = _authority(channel, authority)
     purpose = selectors.purpose_by_code(code=purpose_code)
     if purpose.legal_basis != LegalBasis.CONSENT and not purpose.is_marketing:
         raise Conflict(
             _("This purpose does not rest on consent; to stop it, object to it or ask for erasure.")
         )
     _check_evidence(
-        channel=channel, actor=actor, ip_address=ip_address, reference=reference, action="withdraw"
-    )
+        channel=channel, actor=actor, ip_address=ip_address, reference=reference, action="withdraw",
+        user_agent=user_agent,
+    )  # fmt: skip
+    _check_authority(authority=authority, channel=channel, actor=actor)
     with transaction.atomic():
         _lock_contact(contact)
-        current = _current_state(contact, purpose)
-        if current is not None and current.state in (State.WITHDRAWN, State.OBJECTED):
-            return None
         event = _ledger_append(
             contact=contact,
             purpose=purpose,
             action=Action.WITHDRAWN,
             channel=channel,
             actor=actor,
+            authority=authority,
             ip_address=ip_address,
             user_agent=user_agent,
             reference=reference,
             notice=selectors.notice_current(),
         )
-        ConsentConfirmation.objects.filter(
-            contact=contact, purpose=purpose, confirmed_at__isnull=True, expired_at__isnull=True
-        ).update(expired_at=event.occurred_at)
-        if purpose.is_marketing:
-            suppression_add(email=contact.email, reason=SuppressionEntry.Reason.OPT_OUT, actor=actor)
+        if event is not None and purpose.is_marketing:
+            suppression_add(
+                email=contact.email,
+                reason=SuppressionEntry.Reason.OPT_OUT,
+                actor=actor,
+                purposes=[purpose.code],
+            )
     return event
 
 
@@ -348,14 +396,18 @@ def objection_record(
     ip_address: str | None = None,
     user_agent: str = "",
     reference: str = "",
+    authority: str | None = None,
 ) -> ConsentEvent | None:
     """Record an objection (Art. 21) in the ledger.
 
     An objection to any marketing purpose is an objection to direct marketing
-    (Art. 21(2)-(3)): it is recorded against ``direct_marketing`` and blocks
-    every marketing purpose, whatever consents exist; the address goes on the
-    suppression list. Repeating it writes nothing and returns None.
+    (Art. 21(2)-(3)): it is recorded against ``direct_marketing``, is absolute,
+    and turns every consent given before it into an objection; the address goes
+    on the suppression list. An objection to a legitimate-interest purpose
+    (Art. 21(1)) stops it unless staff record compelling grounds
+    (``objection_grounds_record``). Repeating one writes nothing and returns None.
     """
+    authority = _authority(channel, authority)
     purpose = selectors.purpose_by_code(code=purpose_code)
     if purpose.legal_basis in (LegalBasis.CONTRACT, LegalBasis.LEGAL_OBLIGATION):
         # Art. 21(1) covers processing on Art. 6(1)(e) or (f) only.
@@ -363,56 +415,321 @@ def objection_record(
     if purpose.is_marketing and purpose.code != Purpose.DIRECT_MARKETING:
         reference = reference or f"objection via {purpose.code}"
         purpose = selectors.purpose_by_code(code=Purpose.DIRECT_MARKETING)
-    _check_evidence(channel=channel, actor=actor, ip_address=ip_address, reference=reference, action="object")
+    if purpose.legal_basis == LegalBasis.CONSENT:
+        # Objecting to a consent is withdrawing it (Art. 7(3)).
+        return consent_withdraw(
+            contact=contact, purpose_code=purpose.code, channel=channel, actor=actor, ip_address=ip_address,
+            user_agent=user_agent, reference=reference, authority=authority,
+        )  # fmt: skip
+    _check_evidence(
+        channel=channel,
+        actor=actor,
+        ip_address=ip_address,
+        reference=reference,
+        action="object",
+        user_agent=user_agent,
+    )
+    _check_authority(authority=authority, channel=channel, actor=actor)
     with transaction.atomic():
         _lock_contact(contact)
-        current = _current_state(contact, purpose)
-        if current is not None and current.state == State.OBJECTED:
-            return None
         event = _ledger_append(
             contact=contact,
             purpose=purpose,
             action=Action.OBJECTED,
             channel=channel,
             actor=actor,
+            authority=authority,
             ip_address=ip_address,
             user_agent=user_agent,
             reference=reference,
             notice=selectors.notice_current(),
         )
         if purpose.is_marketing:
-            suppression_add(email=contact.email, reason=SuppressionEntry.Reason.OBJECTION, actor=actor)
+            suppression_add(
+                email=contact.email, reason=SuppressionEntry.Reason.OBJECTION, actor=actor,
+                purposes=[Purpose.DIRECT_MARKETING],
+            )  # fmt: skip
     return event
 
 
-def consent_confirmations_expire(*, now: datetime | None = None) -> int:
-    """Daily: a web sign-up never confirmed expires (and the ledger says so)."""
-    now = now or timezone.now()
-    actor = Actor.system("consent_confirmations_expire")
-    count = 0
-    due = ConsentConfirmation.objects.filter(
-        confirmed_at__isnull=True, expired_at__isnull=True, expires_at__lte=now
-    ).select_related("contact", "purpose")
-    for confirmation in due.iterator(chunk_size=500):
-        with transaction.atomic():
-            claimed = ConsentConfirmation.objects.filter(
-                pk=confirmation.pk, confirmed_at__isnull=True, expired_at__isnull=True
-            ).update(expired_at=now)
-            if not claimed:
+def objection_grounds_record(
+    *, contact: Contact, purpose_code: str, actor: Actor, reason: str
+) -> ConsentEvent:
+    """Art. 21(1): staff show compelling legitimate grounds that override the person's objection.
+
+    Only for a legitimate-interest purpose that is not marketing (Art. 21(3) has no
+    exception), only after an objection, only with the reason written down; the person
+    is told the reason by email (Art. 12(1), 21(4)).
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": _("Write down the compelling legitimate grounds; the person is told them.")}
+        )
+    _check_authority(authority=machine.STAFF, channel=Channel.STAFF, actor=actor)
+    purpose = selectors.purpose_by_code(code=purpose_code)
+    with transaction.atomic():
+        _lock_contact(contact)
+        event = _ledger_append(
+            contact=contact,
+            purpose=purpose,
+            action=Action.GROUNDS,
+            channel=Channel.STAFF,
+            actor=actor,
+            authority=machine.STAFF,
+            reference=reason[:200],
+            notice=selectors.notice_current(),
+        )
+        assert event is not None
+        context = {
+            "purpose_name": purpose.name_en if contact.language == "en" else purpose.name_nb,
+            "reason": reason,
+        }
+        email, language = contact.email, contact.language
+        transaction.on_commit(lambda: send_email("objection_grounds", context, to=email, language=language))
+    return event
+
+
+def objection_request_apply(
+    *, contact: Contact, purpose_codes: Iterable[str] | None, actor: Actor, reference: str
+) -> list[ConsentEvent]:
+    """The consent side of an objection request (Art. 21), for the request workflow to call.
+
+    ``purpose_codes`` names the purposes objected to; None means every purpose an
+    objection can reach: direct marketing (Art. 21(2)-(3), absolute) and every
+    legitimate-interest purpose (Art. 21(1)). Recorded by staff on the person's behalf.
+    """
+    if purpose_codes is None:
+        others = Purpose.objects.filter(
+            legal_basis=LegalBasis.LEGITIMATE_INTEREST, is_active=True, is_marketing=False
+        ).exclude(code=Purpose.DIRECT_MARKETING)
+        codes = [Purpose.DIRECT_MARKETING, *others.values_list("code", flat=True)]
+    else:
+        codes = list(purpose_codes)
+    events = []
+    for code in codes:
+        event = objection_record(
+            contact=contact, purpose_code=code, channel=Channel.STAFF, actor=actor, reference=reference,
+            authority=machine.STAFF,
+        )  # fmt: skip
+        if event is not None:
+            events.append(event)
+    return events
+
+
+def consent_record(
+    *,
+    purpose: str,
+    act: str,
+    actor: Actor,
+    authority: str | None = None,
+    channel: str = Channel.API,
+    contact: Contact | None = None,
+    email: str | None = None,
+    wording: str = "",
+    ip_address: str | None = None,
+    user_agent: str = "",
+    reference: str = "",
+) -> list[ConsentEvent]:
+    """One door for every other system: record ``act`` ("grant", "withdraw", "object") on ``purpose``.
+
+    Name the person by ``contact`` or by ``email`` (every register row with that address).
+    ``authority`` is one of ``consent.machine.AUTHORITIES``: "person_confirmed",
+    "person_unconfirmed", "staff", "import", "integration" (the API: channel "api"),
+    "system"; it defaults from the channel. The machine refuses (``Conflict``) what the
+    authority may not do: only the person's own confirmed act lifts an opt-out.
+    Returns the events written (none when the act changed nothing).
+    """
+    if contact is None and not email:
+        raise ValidationError(_("Name the person by contact or by email."))
+    contacts = (
+        [contact] if contact is not None else list(Contact.objects.filter(email=normalise_email(email or "")))
+    )
+    if not contacts:
+        raise NotFound(_("There is no contact with that address."))
+    common = {"purpose_code": purpose, "channel": channel, "actor": actor, "ip_address": ip_address,
+              "user_agent": user_agent, "reference": reference, "authority": authority}  # fmt: skip
+    events: list[ConsentEvent | None] = []
+    for one in contacts:
+        if act == "grant":
+            events.append(consent_grant(contact=one, wording=wording, **common))
+        elif act == "withdraw":
+            events.append(consent_withdraw(contact=one, **common))
+        elif act == "object":
+            events.append(objection_record(contact=one, **common))
+        else:
+            raise ValidationError({"act": _("Unknown act: use grant, withdraw or object.")})
+    return [e for e in events if e is not None]
+
+
+# --- Web sign-ups: kept apart until confirmed (double opt-in) -----------------------------
+
+
+def signup_create(
+    *,
+    email: str,
+    name: str,
+    topics: Iterable[str],
+    language: str,
+    ip_address: str | None,
+    user_agent: str = "",
+    reference: str = "consent:subscribe",
+) -> PendingSignup:
+    """Keep a web sign-up apart and email its confirmation link (after commit).
+
+    The same work for every address, known or not: nothing here reads the register,
+    so neither the answer nor its time tells anyone who is in it. Nothing changes any
+    consent until the person follows the link (``signup_confirm``).
+    """
+    email = clean_email(email)
+    language = "en" if (language or "").startswith("en") else "nb"
+    wanted = sorted(set(topics))
+    purposes = {
+        p.code: p for p in selectors.purposes_consentable().filter(is_marketing=True, code__in=wanted)
+    }
+    if not wanted or set(wanted) - set(purposes):
+        # Direct marketing as such, or a purpose not on consent, cannot be signed up for.
+        raise ValidationError({"topics": _("Choose among the topics offered.")})
+    notice = selectors.notice_current()
+    if notice is None:
+        raise Conflict(_("No privacy notice is published yet, so no consent can be collected."))
+    token = new_token()
+    with transaction.atomic():
+        shown = [
+            {"purpose": code, "wording": _wording(signup_wording(purposes[code], language=language)).sha256}
+            for code in wanted
+        ]
+        signup = PendingSignup(
+            email=email,
+            name=(name or "").strip()[:200],
+            language=language,
+            topics=shown,
+            notice=notice,
+            ip_address=ip_address or None,
+            user_agent=(user_agent or "")[:500],
+            reference=reference,
+            token_digest=token_digest(token),
+            expires_at=timezone.now() + timedelta(days=settings.CONSENT_CONFIRMATION_DAYS),
+        )
+        _save(signup)
+        audit_record(
+            actor=Actor.subject(ip_address), action="consent.signup", target=signup, fields=["topics"]
+        )
+        from .tasks import signup_confirmation_send
+
+        signup_id = signup.pk
+        transaction.on_commit(lambda: signup_confirmation_send.delay(signup_id=signup_id, token=token))
+    return signup
+
+
+def signup_confirmation_send(*, signup_id: int, token: str) -> bool:
+    """Email the confirmation link of a sign-up (the task's work); False when it is gone."""
+    signup = PendingSignup.objects.filter(pk=signup_id, confirmed_at__isnull=True).first()
+    if signup is None:
+        return False
+    names = dict(
+        Purpose.objects.filter(code__in=[t["purpose"] for t in signup.topics]).values_list("code", "pk")
+    )
+    purposes = [p for p in Purpose.objects.filter(pk__in=names.values()).order_by("code")]
+    url = settings.SITE_URL + reverse("consent:confirm", args=[token])
+    context = {"purposes": purposes, "purpose": purposes[0] if purposes else None, "url": url,
+               "days": settings.CONSENT_CONFIRMATION_DAYS}  # fmt: skip
+    send_email("consent_confirm", context, to=signup.email, language=signup.language)
+    return True
+
+
+def signup_confirm(*, token: str, ip_address: str | None, user_agent: str = "") -> list[ConsentEvent]:
+    """Double opt-in: the emailed link was followed, so the address is the person's own.
+
+    Only now does the address become a contact (provenance "web form") and each topic a
+    consent, recorded as the person's confirmed act (which may lift their own earlier
+    opt-out for that topic, Art. 7(3), 21(3)). The sign-up itself is deleted; each consent's
+    receipt is emailed to the person.
+    """
+    from subjects import services as subject_services
+    from subjects.selectors import contact_by_email
+
+    if not token or len(token) > 100:
+        raise InvalidLink(_("This confirmation link is not valid."))
+    with transaction.atomic():
+        signup = PendingSignup.objects.select_for_update().filter(token_digest=token_digest(token)).first()
+        if signup is None:
+            raise InvalidLink(_("This confirmation link is not valid, or it was used already."))
+        if signup.expires_at <= timezone.now():
+            raise ExpiredLink(_("This confirmation link has expired. Please sign up again."))
+        actor = Actor.subject(ip_address)
+        contact = contact_by_email(email=signup.email) or subject_services.contact_create(
+            actor=actor,
+            name=signup.name or signup.email.split("@")[0],
+            email=signup.email,
+            language=signup.language,
+            source_type=Contact.SourceType.WEB_FORM,
+            source_name="consent:subscribe",
+        )
+        _lock_contact(contact)
+        wordings = {
+            w.sha256: w
+            for w in ConsentWording.objects.filter(sha256__in=[t["wording"] for t in signup.topics])
+        }
+        purposes = {p.code: p for p in Purpose.objects.filter(code__in=[t["purpose"] for t in signup.topics])}
+        events = []
+        for topic in signup.topics:
+            purpose = purposes.get(topic["purpose"])
+            if purpose is None or not purpose.is_active:
                 continue
-            _lock_contact(confirmation.contact)
-            current = _current_state(confirmation.contact, confirmation.purpose)
-            if current is not None and current.state == State.PENDING:
-                _ledger_append(
-                    contact=confirmation.contact,
-                    purpose=confirmation.purpose,
-                    action=Action.EXPIRED,
-                    channel=Channel.WEB_FORM,
-                    actor=actor,
-                    reference=f"confirmation:{confirmation.pk}",
-                )
-                count += 1
-    return count
+            event = _ledger_append(
+                contact=contact,
+                purpose=purpose,
+                action=Action.GRANTED,
+                channel=Channel.WEB_FORM,
+                actor=actor,
+                authority=machine.PERSON_CONFIRMED,
+                ip_address=ip_address,
+                user_agent=user_agent,
+                reference=f"web sign-up of {signup.requested_at:%Y-%m-%dT%H:%MZ}, confirmed by email link",
+                notice=signup.notice,
+                wording=wordings.get(topic["wording"]),
+                always_record=True,
+            )
+            if event is not None:
+                events.append(event)
+        signup.delete()
+        receipts = [consent_receipt(event=e) for e in events]
+        email, language = contact.email, contact.language
+        transaction.on_commit(lambda: _receipts_send(email=email, language=language, receipts=receipts))
+    return events
+
+
+def _receipts_send(*, email: str, language: str, receipts: list[dict[str, Any]]) -> None:
+    """Email the person their consent receipts, each attached as Kantara v1.1 JSON."""
+    if not receipts:
+        return
+    rendered = render_email("consent_receipt", {"receipts": receipts}, language=language)
+    message = EmailMultiAlternatives(rendered.subject, rendered.body, settings.DEFAULT_FROM_EMAIL, [email])
+    message.attach_alternative(rendered.html, "text/html")
+    for receipt in receipts:
+        message.attach(
+            f"consent-receipt-{receipt['consentReceiptID']}.json",
+            json.dumps(receipt, ensure_ascii=False, indent=2),
+            "application/json",
+        )
+    message.send()
+
+
+def consent_confirmations_expire(*, now: datetime | None = None) -> int:
+    """Daily: delete web sign-ups nobody confirmed within the window (they were never consents).
+
+    Also closes double opt-in confirmations left from before sign-ups were kept apart.
+    """
+    now = now or timezone.now()
+    deleted, _detail = PendingSignup.objects.filter(confirmed_at__isnull=True, expires_at__lte=now).delete()
+    ConsentConfirmation.objects.filter(
+        confirmed_at__isnull=True, expired_at__isnull=True, expires_at__lte=now
+    ).update(expired_at=now)
+    if deleted:
+        audit_record(actor=Actor.system("consent_confirmations_expire"), action="consent.signups_expire",
+                     target_type="consent.pendingsignup")  # fmt: skip
+    return deleted
 
 
 def consent_events_erase(
@@ -441,6 +758,8 @@ def consent_events_erase(
         deleted, _detail = ConsentEvent.objects.erasable().filter(contact_id__in=ids).delete()
         ConsentState.objects.filter(contact_id__in=ids).delete()
         ConsentConfirmation.objects.filter(contact_id__in=ids).delete()
+        if emails is not None:
+            PendingSignup.objects.filter(email__in=sorted({normalise_email(e) for e in emails})).delete()
         for pk in ids:
             audit_record(actor=actor, action="consent.erase", target_type="subjects.contact", target_id=pk)
     return deleted
@@ -449,15 +768,18 @@ def consent_events_erase(
 # --- Suppression ------------------------------------------------------------------
 
 
-def suppression_add(*, email: str, reason: str, actor: Actor) -> SuppressionEntry:
+def suppression_add(
+    *, email: str, reason: str, actor: Actor, purposes: Iterable[str] = ()
+) -> SuppressionEntry:
     """Put an address on the suppression list (idempotent; the first reason stays)."""
+    digest = email_hash(email, purpose=SuppressionEntry.SUPPRESSION_PURPOSE)
     with transaction.atomic():
         entry, created = SuppressionEntry.objects.get_or_create(
-            email_hash=email_hash(email, purpose=SuppressionEntry.SUPPRESSION_PURPOSE),
-            defaults={"reason": reason},
+            email_hash=digest, defaults={"reason": reason}
         )
         if created:
             audit_record(actor=actor, action="suppression.add", target=entry, fields=["email_hash", "reason"])
+            suppression_added.send(sender=SuppressionEntry, email_hash=digest, purposes=list(purposes))
     return entry
 
 
@@ -595,15 +917,16 @@ def unsubscribe_apply(
 def consent_receipt(*, event: ConsentEvent) -> dict[str, Any]:
     """The consent as a receipt the person can keep (Kantara Consent Receipt v1.1, ISO/IEC TS 27560).
 
-    Who (controller and person), what (the purpose, its data categories and
-    third-party sharing), which notice and wording, when, how it was given,
-    its state now, and how to withdraw it.
+    Who (controller, with the required phone, and person), what (the purpose, its data
+    categories, and who it is shared with), which notice and wording, when, how it was
+    given and by whom (a consent recorded by an import or an integration is not an explicit
+    act we saw), its *effective* status now (the machine's, so an objection shows), and how
+    to withdraw it.
     """
     event = ConsentEvent.objects.select_related("contact", "purpose", "notice", "wording").get(pk=event.pk)
     contact, purpose = event.contact, event.purpose
-    state = (
-        ConsentState.objects.filter(contact=contact, purpose=purpose).values_list("state", flat=True).first()
-    )
+    status = selectors.consent_effective_state(contact=contact, purpose=purpose)
+    authority = machine.authority_of(authority=event.authority, channel=event.channel)
     notice_url = (
         settings.SITE_URL + reverse("consent:notice_version", args=[event.notice.version])
         if event.notice
@@ -627,6 +950,7 @@ def consent_receipt(*, event: ConsentEvent) -> dict[str, Any]:
                 "contact": "Personvernombud",
                 "address": CONTROLLER["address"],
                 "email": settings.PRIVACY_OFFICER_EMAIL,
+                "phone": settings.CONTROLLER_PHONE,
                 "piiControllerUrl": settings.SITE_URL,
                 "orgNumber": CONTROLLER["org_number"],
             }
@@ -640,12 +964,20 @@ def consent_receipt(*, event: ConsentEvent) -> dict[str, Any]:
                         "purpose": description,
                         "purposeCode": purpose.code,
                         "purposeCategory": ["marketing" if purpose.is_marketing else purpose.legal_basis],
-                        "consentType": "EXPLICIT",
+                        # Only an act we saw the person do is explicit; an import or an
+                        # integration reports a consent someone else collected.
+                        "consentType": "EXPLICIT"
+                        if authority in (machine.PERSON_CONFIRMED, machine.STAFF)
+                        else "IMPLICIT",
                         "piiCategory": list(purpose.data_categories),
                         "primaryPurpose": True,
                         "termination": "Until withdrawn",
                         "thirdPartyDisclosure": purpose.shares_with_third_parties,
-                        "thirdPartyName": "",
+                        **(
+                            {"thirdPartyName": purpose.third_parties}
+                            if purpose.shares_with_third_parties
+                            else {}
+                        ),
                     }
                 ],
             }
@@ -654,8 +986,13 @@ def consent_receipt(*, event: ConsentEvent) -> dict[str, Any]:
         "spiCat": [],
         # ISO/IEC TS 27560 consent-record fields beyond the Kantara receipt.
         "legalBasis": purpose.legal_basis,
-        "event": {"action": event.action, "channel": event.channel, "reference": event.reference},
-        "consentStatus": state or "none",
+        "event": {
+            "action": event.action,
+            "channel": event.channel,
+            "authority": authority,
+            "reference": event.reference,
+        },
+        "consentStatus": status or "none",
         "notice": {"version": event.notice.version if event.notice else None, "url": notice_url},
         "wording": {
             "text": event.wording.text if event.wording else None,
@@ -667,6 +1004,14 @@ def consent_receipt(*, event: ConsentEvent) -> dict[str, Any]:
             "email": settings.PRIVACY_OFFICER_EMAIL,
         },
     }
+
+
+def consent_receipts_for_email(*, email: str) -> list[dict[str, Any]]:
+    """Every receipt of the consents given under this address (the portal's download)."""
+    events = ConsentEvent.objects.filter(
+        contact__email=normalise_email(email), action=Action.GRANTED
+    ).order_by("occurred_at", "id")
+    return [consent_receipt(event=event) for event in events]
 
 
 # --- Purposes and legitimate-interest assessments -----------------------------------------
@@ -698,15 +1043,19 @@ def purpose_create(*, actor: Actor, **values: Any) -> Purpose:
 
 
 def purpose_update(*, purpose: Purpose, actor: Actor, changes: dict[str, Any]) -> Purpose:
-    if "code" in changes and changes["code"] != purpose.code and purpose.consent_events.exists():
-        raise Conflict(_("The code of a purpose with recorded consents cannot change."))
-    for name, value in changes.items():
-        setattr(purpose, name, value)
-    _purpose_gate(purpose)
+    """Change a purpose. The rules compare with the row as stored, read afresh and locked, so a
+    door that hands in an instance it has already changed (the admin's form) cannot slip past."""
     with transaction.atomic():
-        _save(purpose)
-        audit_record(actor=actor, action="purpose.update", target=purpose, fields=changes)
-    return purpose
+        stored = Purpose.objects.select_for_update().get(pk=purpose.pk)
+        if "code" in changes and changes["code"] != stored.code and stored.consent_events.exists():
+            # Art. 7(1): the ledger's events name the purpose; renaming it would rewrite the evidence.
+            raise Conflict(_("The code of a purpose with recorded consents cannot change."))
+        for name, value in changes.items():
+            setattr(stored, name, value)
+        _purpose_gate(stored)
+        _save(stored)
+        audit_record(actor=actor, action="purpose.update", target=stored, fields=changes)
+    return stored
 
 
 def assessment_record(*, actor: Actor, **values: Any) -> LegitimateInterestAssessment:
@@ -726,14 +1075,15 @@ def assessment_record(*, actor: Actor, **values: Any) -> LegitimateInterestAsses
 def assessment_update(
     *, assessment: LegitimateInterestAssessment, actor: Actor, changes: dict[str, Any]
 ) -> LegitimateInterestAssessment:
-    for name, value in changes.items():
-        setattr(assessment, name, value)
     with transaction.atomic():
-        _save(assessment)
-        if assessment.outcome == LegitimateInterestAssessment.Outcome.REJECTED:
-            Purpose.objects.filter(pk=assessment.purpose_id).update(is_active=False)
-        audit_record(actor=actor, action="assessment.update", target=assessment, fields=changes)
-    return assessment
+        stored = LegitimateInterestAssessment.objects.select_for_update().get(pk=assessment.pk)
+        for name, value in changes.items():
+            setattr(stored, name, value)
+        _save(stored)
+        if stored.outcome == LegitimateInterestAssessment.Outcome.REJECTED:
+            Purpose.objects.filter(pk=stored.purpose_id).update(is_active=False)
+        audit_record(actor=actor, action="assessment.update", target=stored, fields=changes)
+    return stored
 
 
 # --- Privacy notices ----------------------------------------------------------------
@@ -749,16 +1099,17 @@ def notice_create(*, actor: Actor, **values: Any) -> PrivacyNotice:
 
 
 def notice_update(*, notice: PrivacyNotice, actor: Actor, changes: dict[str, Any]) -> PrivacyNotice:
-    if notice.is_published:
-        # Each old version stays readable as it was; a change is a new version.
-        raise Conflict(_("A published notice cannot be changed; create a new version instead."))
     changes.pop("published_at", None)
-    for name, value in changes.items():
-        setattr(notice, name, value)
     with transaction.atomic():
-        _save(notice)
-        audit_record(actor=actor, action="notice.update", target=notice, fields=changes)
-    return notice
+        stored = PrivacyNotice.objects.select_for_update().get(pk=notice.pk)
+        if stored.is_published:
+            # Each old version stays readable as it was; a change is a new version.
+            raise Conflict(_("A published notice cannot be changed; create a new version instead."))
+        for name, value in changes.items():
+            setattr(stored, name, value)
+        _save(stored)
+        audit_record(actor=actor, action="notice.update", target=stored, fields=changes)
+    return stored
 
 
 def notice_publish(*, notice: PrivacyNotice, actor: Actor) -> PrivacyNotice:
@@ -800,7 +1151,9 @@ def notice_campaign_batch(*, notice_id: int, batch_size: int) -> tuple[int, bool
         return 0, True
     sent = 0
     batch = list(
-        selectors.contacts_to_notify(notice=notice).only("pk", "email", "language", "name")[:batch_size]
+        selectors.contacts_to_notify(notice=notice).only("pk", "email", "language", "name", "source_type")[
+            :batch_size
+        ]
     )
     for contact in batch:
         try:
@@ -810,7 +1163,11 @@ def notice_campaign_batch(*, notice_id: int, batch_size: int) -> tuple[int, bool
                     "notice_change",
                     {
                         "notice": notice,
-                        "contact_name": contact.name,
+                        # hardening (issue 11, 10): a name typed into a web form came with an
+                        # address nobody may have confirmed; it never goes into mail to it.
+                        "contact_name": (
+                            "" if contact.source_type == Contact.SourceType.WEB_FORM else contact.name
+                        ),
                         "summary": notice.summary(contact.language),
                     },
                     to=contact.email,

@@ -41,5 +41,11 @@ def art14_notices_send(limit: int = 500) -> None:
 
 @shared_task(ignore_result=True)
 def consent_confirmations_expire() -> None:
-    """Daily: web sign-ups not confirmed in time expire, in the ledger too."""
+    """Daily: web sign-ups not confirmed in time are deleted (they never were consents)."""
     services.consent_confirmations_expire()
+
+
+@shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+def signup_confirmation_send(signup_id: int, token: str) -> None:
+    """Email a web sign-up its confirmation link, after the form has answered."""
+    services.signup_confirmation_send(signup_id=signup_id, token=token)

@@ -12,4 +12,5 @@ urlpatterns = [
     path("consent/subscribe/", views.subscribe, name="subscribe"),
     path("consent/confirm/<str:token>/", views.confirm, name="confirm"),
     path("consent/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("consent/receipts/", views.receipts, name="receipts"),
 ]

@@ -7,23 +7,26 @@ happened, with nothing changed.
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from core.audit import Actor, client_ip
 from core.errors import ApplicationError, Conflict, NotFound
-from subjects import services as subject_services
-from subjects.models import Contact
-from subjects.selectors import contact_by_email
+from core.http import client_ip
+from requests_dsar.ratelimit import rate_limit_hit
 
 from . import selectors, services
-from .forms import SubscribeForm, signup_wording
-from .models import Channel
+from .forms import SubscribeForm
+
+# The portal's session key for the address its emailed link confirmed (requests_dsar.views).
+PORTAL_SESSION_EMAIL = "dsar_email"
 
 
 def _language() -> str:
@@ -70,45 +73,55 @@ def notice_version(request: HttpRequest, version: str) -> HttpResponse:
     )
 
 
+def _rate_limited(request: HttpRequest, form: SubscribeForm) -> HttpResponse:
+    form.add_error(
+        None,
+        _(
+            "You have tried this too many times in a short while. Please wait an hour and try again, "
+            "or write to us by email."
+        ),
+    )
+    return render(
+        request, "consent/subscribe.html", {"form": form, "notice": selectors.notice_current()}, status=429
+    )
+
+
+@never_cache
 @require_http_methods(["GET", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
-    """Web sign-up to marketing topics: double opt-in, so nothing counts until confirmed."""
+    """Web sign-up to marketing topics: kept apart, nothing counts until the person confirms.
+
+    The same work and the same answer for every address: the sign-up is stored apart
+    from the register and the email goes out after the response, so neither the page
+    nor its timing tells who is a contact. Rate limited per IP and per address, like
+    the portal's request form.
+    """
     language = _language()
     purposes = list(selectors.purposes_consentable().filter(is_marketing=True))
     form = SubscribeForm(request.POST or None, purposes=purposes, language=language)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
         ip = client_ip(request)
-        actor = Actor.subject(ip)
-        user_agent = request.META.get("HTTP_USER_AGENT", "")
-        try:
-            contact = contact_by_email(email=form.cleaned_data["email"]) or subject_services.contact_create(
-                actor=actor,
-                name=form.cleaned_data["name"],
-                email=form.cleaned_data["email"],
-                language=language,
-                source_type=Contact.SourceType.WEB_FORM,
-                source_name="consent:subscribe",
-            )
-            by_code = {p.code: p for p in purposes}
-            for code in form.cleaned_data["topics"]:
-                services.consent_grant(
-                    contact=contact,
-                    purpose_code=code,
-                    channel=Channel.WEB_FORM,
-                    actor=actor,
-                    wording=signup_wording(by_code[code], language=language),
+        # Both counters move on every attempt, so neither tells which limit was hit first.
+        over_ip = rate_limit_hit("signup_ip", ip or "")
+        over_email = rate_limit_hit("signup_email", (request.POST.get("email") or "").strip().lower())
+        if over_ip or over_email:
+            return _rate_limited(request, form)
+        if form.is_valid():
+            try:
+                services.signup_create(
+                    email=form.cleaned_data["email"],
+                    name=form.cleaned_data["name"],
+                    topics=form.cleaned_data["topics"],
+                    language=language,
                     ip_address=ip,
-                    user_agent=user_agent,
-                    reference="consent:subscribe",
+                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
                 )
-        except ValidationError as error:
-            form.add_error(None, error)
-        except ApplicationError as error:
-            form.add_error(None, error.message)
-        else:
-            # The same answer whether or not the address was known: no one
-            # learns from this page who is in the register.
-            return render(request, "consent/subscribe_sent.html")
+            except ValidationError as error:
+                form.add_error(None, error)
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                return render(request, "consent/subscribe_sent.html")
     return render(request, "consent/subscribe.html", {"form": form, "notice": selectors.notice_current()})
 
 
@@ -118,7 +131,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         return render(request, "consent/confirm.html", {"token": token})
     try:
-        event = services.consent_confirm(
+        events = services.signup_confirm(
             token=token, ip_address=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")
         )
     except services.ExpiredLink as error:
@@ -127,7 +140,29 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         return _problem(request, title=_("Already confirmed"), message=error.message, status=409)
     except ApplicationError as error:
         return _problem(request, title=_("The link is not valid"), message=error.message, status=400)
-    return render(request, "consent/confirmed.html", {"purpose": event.purpose})
+    return render(
+        request,
+        "consent/confirmed.html",
+        {"purpose": events[0].purpose if events else None, "purposes": [e.purpose for e in events]},
+    )
+
+
+@never_cache
+@require_http_methods(["GET"])
+def receipts(request: HttpRequest) -> HttpResponse:
+    """The portal's download of every consent receipt (Kantara v1.1), for the confirmed address only."""
+    email = request.session.get(PORTAL_SESSION_EMAIL)
+    if not email:
+        return _problem(
+            request,
+            title=_("Open the portal first"),
+            message=_("Follow the link in an email from us to open your privacy portal, then download."),
+            status=403,
+        )
+    body = json.dumps(services.consent_receipts_for_email(email=email), ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="consent-receipts.json"'
+    return response
 
 
 @csrf_exempt  # the signature in the link is the proof; RFC 8058 POSTs come without a session

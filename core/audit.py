@@ -9,14 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import models
 from django.http import HttpRequest
 
+from .audit_chain import chain_append
 from .http import client_ip
 from .models import AuditEvent
 
-__all__ = ["Actor", "audit_record", "audit_record_many", "client_ip"]
+__all__ = [
+    "Actor",
+    "audit_addresses_forget",
+    "audit_read",
+    "audit_record",
+    "audit_record_many",
+    "client_ip",
+    "staff_role",
+]
 
 
 @dataclass(frozen=True)
@@ -24,10 +34,11 @@ class Actor:
     kind: str
     id: str = ""
     ip_address: str | None = None
+    role: str = ""
 
     @classmethod
-    def staff(cls, user: models.Model, ip_address: str | None = None) -> Actor:
-        return cls(AuditEvent.ActorKind.STAFF, str(user.pk), ip_address)
+    def staff(cls, user: models.Model, ip_address: str | None = None, role: str = "") -> Actor:
+        return cls(AuditEvent.ActorKind.STAFF, str(user.pk), ip_address, role)
 
     @classmethod
     def system(cls, job: str) -> Actor:
@@ -46,7 +57,13 @@ class Actor:
         ip = client_ip(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            return cls.staff(user, ip)
+            # The role is part of the record (who acted, in which capacity); one
+            # query per request, kept on the request for later events.
+            role = getattr(request, "_audit_staff_role", None)
+            if role is None:
+                role = staff_role(user)
+                request._audit_staff_role = role  # type: ignore[attr-defined]
+            return cls.staff(user, ip, role)
         return cls.subject(ip)
 
 
@@ -63,15 +80,18 @@ def audit_record(
     if target is not None:
         target_type = target._meta.label_lower
         target_id = target.pk
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         actor_kind=actor.kind,
         actor_id=actor.id,
+        actor_role=actor.role,
         action=action,
         target_type=target_type,
         target_id="" if target_id is None else str(target_id),
         changed_fields=sorted(set(fields)),
         ip_address=actor.ip_address,
     )
+    chain_append([event])
+    return event
 
 
 def audit_record_many(*, actor: Actor, action: str, model: type[models.Model], ids: Iterable[object]) -> int:
@@ -81,6 +101,7 @@ def audit_record_many(*, actor: Actor, action: str, model: type[models.Model], i
         AuditEvent(
             actor_kind=actor.kind,
             actor_id=actor.id,
+            actor_role=actor.role,
             action=action,
             target_type=label,
             target_id=str(pk),
@@ -88,5 +109,37 @@ def audit_record_many(*, actor: Actor, action: str, model: type[models.Model], i
         )
         for pk in ids
     ]
-    AuditEvent.objects.bulk_create(events, batch_size=1000)
+    if events:
+        chain_append(events)
     return len(events)
+
+
+def staff_role(user: models.Model) -> str:
+    """The role(s) a staff member acts in: their groups' names, or "superuser"."""
+    if getattr(user, "is_superuser", False):
+        return "superuser"
+    groups = getattr(user, "groups", None)
+    if groups is None:
+        return ""
+    return ",".join(sorted(groups.values_list("name", flat=True)))[:200]
+
+
+def audit_read(request: HttpRequest, *, target: models.Model, action: str = "") -> AuditEvent:
+    """Record that a staff member opened a record, a report, a download or an export.
+
+    Art. 32 and the accountability principle (Art. 5(2)): who saw a person's
+    data matters as much as who changed it. ``action`` defaults to
+    ``<model>.view``.
+    """
+    actor = Actor.from_request(request)
+    return audit_record(actor=actor, action=action or f"{target._meta.model_name}.view", target=target)
+
+
+def audit_addresses_forget(*, before: datetime) -> int:
+    """Forget the addresses in events older than ``before`` (storage limitation, Art. 5(1)(e)).
+
+    The only change the trail allows (the PostgreSQL trigger too): the chain
+    covers the keyed hash of the address, so it keeps verifying afterwards.
+    """
+    rows = AuditEvent.objects.filter(at__lt=before, ip_address__isnull=False)
+    return models.QuerySet.update(rows, ip_address=None)

@@ -43,6 +43,18 @@ class AuditEvent(models.Model):
     target_id = models.CharField(_("record id"), max_length=64, blank=True)
     changed_fields = models.JSONField(_("changed fields"), default=list, blank=True)
     ip_address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    # The staff member's role(s) when the event happened (reading is audited with it).
+    actor_role = models.CharField(_("actor's role"), max_length=200, blank=True, default="")
+
+    # The hash chain (Art. 32: a tamper-evident record; core/audit_chain.py).
+    # ``seq`` is the position in the one chain; ``chain_hash`` is SHA-256 over a
+    # canonical encoding of this event and ``previous_hash``. The address is
+    # personal data that expires: the chain covers only its keyed hash
+    # (``ip_hash``), so forgetting the address never breaks the chain.
+    seq = models.BigIntegerField(_("position in the chain"), unique=True, editable=False)
+    ip_hash = models.CharField(_("keyed hash of the address"), max_length=64, blank=True, default="")
+    previous_hash = models.CharField(_("previous event's hash"), max_length=64, blank=True, default="")
+    chain_hash = models.CharField(_("hash"), max_length=64, blank=True, default="")
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -65,6 +77,30 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError(_("Audit events cannot be deleted."))
+
+
+class AuditChainVerification(models.Model):
+    """One run of ``audit_verify``: whether the chain held, and up to which event.
+
+    The last passing run's head lets the next run notice that events at the end
+    of the chain were removed since (a truncation leaves no broken link).
+    """
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    ok = models.BooleanField(_("chain intact"))
+    events_checked = models.BigIntegerField(_("events checked"), default=0)
+    head_seq = models.BigIntegerField(_("last position"), null=True, blank=True)
+    head_hash = models.CharField(_("last hash"), max_length=64, blank=True, default="")
+    broken_seq = models.BigIntegerField(_("first broken position"), null=True, blank=True)
+    problem = models.CharField(_("problem"), max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit chain verification")
+        verbose_name_plural = _("audit chain verifications")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'BROKEN'}"
 
 
 class WorkerHeartbeat(models.Model):

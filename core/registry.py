@@ -108,33 +108,20 @@ class PersonalData:
         """One query: the person's rows as plain values."""
         return list(self.rows_for(emails).order_by("pk").values(*self.fields_to_export()))
 
-    def anonymise_queryset(self, queryset: QuerySet) -> int:
-        """Replace every personal field in one set-based statement per call.
-
-        A replacement may be a value or a query expression (``F``, ``Concat`` of
-        the pk), both set-based; only a Python callable needs one statement per
-        row, so prefer an expression for a unique placeholder.
-        """
-        static = {k: v for k, v in self.anonymise.items() if not callable(v)}
-        per_row = {k: v for k, v in self.anonymise.items() if callable(v)}
-        if not per_row:
-            return queryset.update(**static)
-        # Replacements that depend on the row (unique placeholders) need the pk.
-        count = 0
-        for pk in queryset.values_list("pk", flat=True).iterator():
-            values = {**static, **{k: fn(pk) for k, fn in per_row.items()}}
-            count += self.model._default_manager.filter(pk=pk).update(**values)
-        return count
-
     def erase_queryset(self, queryset: QuerySet) -> int:
-        if self.erasure is Erasure.KEEP:
-            return 0
-        if self.must_keep is not None:
-            queryset = queryset.exclude(pk__in=self.must_keep(queryset).values("pk"))
-        if self.erasure is Erasure.ANONYMISE:
-            return self.anonymise_queryset(queryset)
-        deleted, _ = queryset.delete()
-        return deleted
+        """Erase these rows through the removal engine (core.removal), the only way rows go.
+
+        Returns the rows deleted or anonymised. Imported here, not at the top:
+        the engine reads this registry, so the registry cannot import it first.
+        """
+        from core.audit import Actor
+        from core.removal import Door, Target, removal_execute
+
+        outcome = removal_execute(
+            targets=[Target(self, queryset)], door=Door.REQUEST, actor=Actor.system("registry")
+        )
+        line = outcome.models.get(self.label)
+        return (line.deleted + line.anonymised) if line else 0
 
 
 def accounting_records(date_path: str, *, years: int = 5) -> Callable[[QuerySet], QuerySet]:
@@ -155,8 +142,16 @@ def accounting_records(date_path: str, *, years: int = 5) -> Callable[[QuerySet]
 
 # A guard names people whose data must not be swept by retention right now
 # (an open data-subject request, for instance): a callable returning a
-# ``values_list`` queryset of normalised email addresses.
-Guard = Callable[[], QuerySet]
+# ``values_list`` queryset (or a list) of normalised email addresses.
+Guard = Callable[[], QuerySet | list[str]]
+
+# A hold source names, for one declaration, its rows under a legal hold now
+# (Art. 17(3)(e)): a filter on the declaration's model (``ALL_ROWS`` for all of
+# them, a category hold), or None when it holds none. The removal engine asks every
+# source before anything goes, whoever asks for the removal.
+HoldSource = Callable[["PersonalData"], Q | None]
+# Every row: not ``Q()``, which an OR with another filter silently drops.
+ALL_ROWS = Q(pk__isnull=False)
 
 # A processing block names, among the given normalised addresses, the people
 # whose data is kept but must not be used now (a restriction under Art. 18):
@@ -168,14 +163,37 @@ class PersonalDataRegistry:
     def __init__(self) -> None:
         self._by_model: dict[type[models.Model], PersonalData] = {}
         self._guards: dict[str, Guard] = {}
+        self._guard_reasons: dict[str, Any] = {}
         self._blocks: dict[str, ProcessingBlock] = {}
+        self._holds: dict[str, HoldSource] = {}
 
-    def register_guard(self, name: str, guard: Guard) -> None:
-        """Register a source of people retention must leave alone (see ``Guard``)."""
+    def register_guard(self, name: str, guard: Guard, *, reason: Any = "") -> None:
+        """Register a source of people retention must leave alone (see ``Guard``).
+
+        ``reason``: why, in words a person reads (gettext_lazy); the removal
+        engine names it for every row the guard spares.
+        """
         self._guards[name] = guard
+        self._guard_reasons[name] = reason
 
     def guards(self) -> dict[str, Guard]:
         return dict(self._guards)
+
+    def guard_reason(self, name: str) -> Any:
+        return self._guard_reasons.get(name, "")
+
+    def register_hold_source(self, name: str, source: HoldSource) -> None:
+        """Register a source of legal holds (see ``HoldSource``)."""
+        self._holds[name] = source
+
+    def held_rows(self, declaration: PersonalData) -> Q | None:
+        """The filter of ``declaration``'s rows that some legal hold keeps now; None: none is held."""
+        found: Q | None = None
+        for source in self._holds.values():
+            q = source(declaration)
+            if q is not None:
+                found = q if found is None else found | q
+        return found
 
     def register_processing_block(self, name: str, block: ProcessingBlock) -> None:
         """Register a source of people whose data must not be used now (see ``ProcessingBlock``)."""

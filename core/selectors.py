@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import connection
 
 from config.celery_app import app as celery_app
 
-from .models import WorkerHeartbeat
+from .models import AuditChainVerification, WorkerHeartbeat
 
 
 def database_answers() -> bool:
@@ -41,3 +42,12 @@ def health_status() -> dict[str, Any]:
         # Informational: the worker is not needed to serve requests.
         "worker_last_seen": heartbeat,
     }
+
+
+def audit_chain_last_verified() -> datetime | None:
+    """When ``audit_verify`` last found the chain intact (the dashboard and the admin show it)."""
+    return AuditChainVerification.objects.filter(ok=True).order_by("-at").values_list("at", flat=True).first()
+
+
+def audit_chain_last_verification() -> AuditChainVerification | None:
+    return AuditChainVerification.objects.order_by("-at", "-id").first()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.core.mail.message import sanitize_address
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
@@ -60,7 +61,31 @@ def clean_email(value: str) -> str:
             _("This is not a valid email address; it should look like name@company.no."),
             code="email_invalid",
         ) from None
+    validate_email_deliverable(email)
     return email
+
+
+def validate_email_deliverable(email: str) -> None:
+    """The address must survive the encoding our mailer applies to it.
+
+    Found broken: ``kari@\u05d0firma.no`` passed validation, then failed IDNA
+    encoding when the confirmation was mailed, after the contact and the
+    pending consent were committed. Checked here, before anything is written:
+    the domain must encode to IDNA and the local part must be ASCII (SMTP
+    without SMTPUTF8 cannot carry anything else).
+    """
+    local = email.rpartition("@")[0]
+    try:
+        local.encode("ascii")
+        sanitize_address(email, "utf-8")
+    except (UnicodeError, ValueError):
+        raise ValidationError(
+            _(
+                "We cannot send email to this address: the part before @ may only use the letters a-z, "
+                "digits and . _ -, and the domain must be a valid internet domain."
+            ),
+            code="email_undeliverable",
+        ) from None
 
 
 def normalise_phone(value: str, *, region: str = "NO") -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -13,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -25,6 +27,7 @@ from subjects.admin import ContactPanel, register_contact_panel
 from . import deadlines, services
 from .models import DataSubjectRequest, ProcessingRestriction, RecipientNotice, RequestEmail, RequestEvent
 from .selectors import requests_for_contact
+from .services.expiry import answer_file_keep_days
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -60,9 +63,22 @@ class RequestEventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("actor")
 
 
+class EmailFailedFilter(admin.SimpleListFilter):
+    title = _("email delivery")
+    parameter_name = "email"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("failed", _("An email could not be delivered")), ("queued", _("An email is waiting"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in (RequestEmail.Status.FAILED, RequestEmail.Status.QUEUED):
+            return queryset.filter(emails__status=self.value()).distinct()
+        return queryset
+
+
 class RequestEmailInline(admin.StackedInline):
     model = RequestEmail
-    fields = ("sent_at", "kind", "to", "subject", "body")
+    fields = ("status", "failure", "queued_at", "sent_at", "kind", "to", "subject", "body")
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -178,7 +194,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
     change_form_template = "admin/requests_dsar/datasubjectrequest/change_form.html"
     list_display = ("reference", "type", "status", "deadline", "assignee", "submitted_at", "requester")
     list_display_links = ("reference",)
-    list_filter = (OverdueFilter, "type", "status", "assignee")
+    list_filter = (OverdueFilter, EmailFailedFilter, "type", "status", "assignee")
     list_select_related = ("assignee",)
     search_fields = ("=reference", "=email", "name")
     ordering = ("due_date", "submitted_at")
@@ -186,7 +202,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
     actions = ("assign_to_me",)
     inlines = (RecipientNoticeInline, RequestEventInline, RequestEmailInline)
     fieldsets = (
-        (None, {"fields": ("reference", "type", "status", "assignee", "deadline")}),
+        (None, {"fields": ("reference", "type", "status", "assignee", "deadline", "email_delivery")}),
         (_("Requester"), {"fields": ("email", "name", "organisation", "language", "details", "contacts")}),
         (
             _("Dates"),
@@ -203,13 +219,23 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         ),
         (
             _("Answer"),
-            {"fields": ("extension_reason", "answer", "refusal_reason", "answer_ready_at", "redacted_at")},
+            {
+                "fields": (
+                    "extension_reason",
+                    "answer",
+                    "refusal_reason",
+                    "answer_ready_at",
+                    "answer_file_until",
+                    "redacted_at",
+                )
+            },
         ),
     )
     readonly_fields = (
         "reference", "type", "status", "assignee", "deadline", "email", "name", "organisation", "language",
         "details", "submitted_at", "received_at", "first_due_date", "due_date", "extension_months",
         "closed_at", "extension_reason", "answer", "refusal_reason", "answer_ready_at", "redacted_at",
+        "email_delivery", "answer_file_until",
     )  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -228,6 +254,31 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         if dsar.is_extended:
             return format_html("{} ({})", text, _("extended"))
         return text
+
+    @admin.display(description=_("answer file kept until"))
+    def answer_file_until(self, dsar: DataSubjectRequest) -> str:
+        # Art. 5(1)(e): the DPO sees when the copy of the person's data goes (DSAR_ANSWER_FILE_KEEP_DAYS).
+        if not dsar.answer_file:
+            return "-"
+        if dsar.closed_at is None:
+            return _("%(days)d days after the request is closed") % {"days": answer_file_keep_days()}
+        until = timezone.localdate(dsar.closed_at) + timedelta(days=answer_file_keep_days())
+        return until.strftime("%Y-%m-%d")
+
+    @admin.display(description=_("email delivery"))
+    def email_delivery(self, dsar: DataSubjectRequest) -> str:
+        # A permanent failure is shown here, so that staff answer the person another way.
+        failed = list(dsar.emails.filter(status=RequestEmail.Status.FAILED).values_list("kind", flat=True))
+        if failed:
+            return format_html(
+                '<strong style="color:#ba2121">⚠ {}: {}</strong>',
+                _("Could not be delivered; answer the person another way"),
+                ", ".join(failed),
+            )
+        waiting = dsar.emails.filter(status=RequestEmail.Status.QUEUED).count()
+        if waiting:
+            return _("%(n)d email(s) waiting to be sent") % {"n": waiting}
+        return _("Every email was delivered")
 
     @admin.display(description=_("requester"))
     def requester(self, dsar: DataSubjectRequest) -> str:
@@ -339,7 +390,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
                 actor=Actor.from_request(request),
             )
 
-    @admin.action(description=_("Assign the selected requests to me"))
+    @admin.action(description=_("Assign the selected requests to me"), permissions=["change"])
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[DataSubjectRequest]) -> None:
         for dsar in queryset:
             services.request_assign(request=dsar, assignee=request.user, actor=Actor.from_request(request))

@@ -23,7 +23,3 @@ class DeadlineRuleBroken(Conflict):
 
 class WrongState(Conflict):
     pass
-
-
-class RightsEngineMissing(ApplicationError):
-    pass

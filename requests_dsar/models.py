@@ -148,6 +148,8 @@ class RequestEvent(models.Model):
         RECIPIENT_TOLD = "recipient_told", _("Recipient told")
         REMINDED = "reminded", _("Reminder sent")
         REDACTED = "redacted", _("Personal details removed")
+        EMAIL_FAILED = "email_failed", _("Email could not be delivered")
+        ANSWER_DELETED = "answer_deleted", _("Answer file deleted after its period")
 
     request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("when"), default=timezone.now)
@@ -201,22 +203,53 @@ class RequestToken(models.Model):
 
 
 class RequestEmail(models.Model):
-    """A copy of every email the person received about the request (links removed)."""
+    """An email to the person about their request: queued in the transaction, sent by a task.
+
+    Queued with the step that causes it, so that it is sent if and only if the
+    step commits; sent by ``request_email_send`` on its own (retried with backoff
+    on mail-server errors), so that a slow or failing mail server never holds up
+    a portal response, a redaction or a journal write. Once sent, the row is the
+    copy the person received, without the link; a permanent failure is recorded
+    here and in the request's history, for staff to see.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Could not be delivered")
 
     request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(_("kind"), max_length=40)
-    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+    status = models.CharField(_("delivery"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    queued_at = models.DateTimeField(_("queued"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     to = models.EmailField(_("to"), max_length=254, blank=True)
     subject = models.CharField(_("subject"), max_length=300, blank=True)
     body = models.TextField(_("text"), blank=True)
+    # Until sent: the HTML part, when the email was written before sending (the
+    # answer to an erasure is written before the request is redacted).
+    html = models.TextField(_("HTML"), blank=True)
+    # Which link the email carries; the token is made when it is sent, never stored in clear.
+    link = models.CharField(_("link"), max_length=10, blank=True)
+    event = models.ForeignKey(
+        "RequestEvent", verbose_name=_("step"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    # The kind of error only (e.g. SMTPRecipientsRefused): never the server's text, which may name the person.
+    failure = models.CharField(_("delivery failure"), max_length=100, blank=True)
 
     class Meta:
-        ordering = ["sent_at", "pk"]
+        ordering = ["queued_at", "pk"]
         verbose_name = _("email to the requester")
         verbose_name_plural = _("emails to the requester")
+        indexes = [
+            # The admin's "email failed" filter and the task that retries queued mail.
+            models.Index(fields=["status"], name="dsar_email_not_sent", condition=~models.Q(status="sent")),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.sent_at:%Y-%m-%d %H:%M}"
+        at = self.sent_at or self.queued_at
+        return f"{self.kind} {at:%Y-%m-%d %H:%M}"
 
 
 class RecipientNotice(models.Model):

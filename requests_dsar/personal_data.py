@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.registry import Erasure, PersonalData, registry
@@ -43,12 +46,24 @@ registry.register(
         source=_("You, when you made the request"),
         recipients=("hosting_provider",),
         retention_anchor="closed_at",
-        retention_note=_("Kept to document our answer; details removed after an erasure"),
+        retention_note=format_lazy(
+            _(
+                "Kept to document our answer; details removed after an erasure. The answer file with a "
+                "copy of your data is deleted {days} days after the request is closed."
+            ),
+            days=settings.DSAR_ANSWER_FILE_KEEP_DAYS,
+        ),
         provided_by_subject=("email", "name", "organisation", "details"),
         # Kept, then redacted by requests_dsar.services.request_redact once the
         # answer to an erasure has been sent (it needs the address to be sent).
         erasure=Erasure.KEEP,
         kept_because=KEPT_AS_PROOF,
+        # Kept as proof without who asked: the removal engine empties these once no open
+        # request needs them (the answer to an open one is sent to the address first).
+        anonymise={
+            "email": "", "name": "", "organisation": "", "details": "", "answer": "",
+            "refusal_reason": "", "answer_file": "", "extension_reason": "",
+        },
     )
 )  # fmt: skip
 
@@ -65,9 +80,17 @@ registry.register(
         source=_("Our handling of your request"),
         recipients=("hosting_provider",),
         retention_anchor="request__closed_at",
-        retention_note=_("Kept with the request"),
+        # The note of a download holds the address it came from: emptied after the
+        # audit trail's period for it (requests_dsar.tasks.subject_ips_expire).
+        retention_note=format_lazy(
+            _(
+                "Kept with the request; the IP address a download came from is removed after {days} days."
+            ),
+            days=settings.AUDIT_SUBJECT_IP_KEEP_DAYS,
+        ),
         erasure=Erasure.KEEP,
         kept_because=KEPT_AS_PROOF,
+        anonymise={"note": "", "message": ""},
     )
 )  # fmt: skip
 
@@ -76,8 +99,8 @@ registry.register(
         model=RequestEmail,
         category="data_subject_request",
         description=_("Copies of the emails we sent you about your requests"),
-        personal_fields=("request", "to", "subject", "body"),
-        not_personal_fields=("kind", "sent_at"),
+        personal_fields=("request", "to", "subject", "body", "html"),
+        not_personal_fields=("kind", "status", "queued_at", "sent_at", "link", "event", "failure"),
         export_fields=("request__reference", "kind", "sent_at", "to", "subject", "body"),
         subject_email_path="request__email",
         purposes=("handle_data_subject_request",),
@@ -87,6 +110,7 @@ registry.register(
         retention_note=_("Kept with the request"),
         erasure=Erasure.KEEP,
         kept_because=KEPT_AS_PROOF,
+        anonymise={"to": "", "subject": "", "body": ""},
     )
 )  # fmt: skip
 
@@ -109,6 +133,30 @@ registry.register(
     )
 )  # fmt: skip
 
+# The portal's sessions: the id of the request whose emailed link the browser
+# followed (never the address, issue 8 item 9). Staff logins use the same table.
+registry.register(
+    PersonalData(
+        model=Session,
+        category="portal_session",
+        description=_("Your visit to the privacy portal (which request your browser may see)"),
+        personal_fields=("session_data",),
+        not_personal_fields=("session_key", "expire_date"),
+        purposes=("handle_data_subject_request",),
+        source=_("Your browser, when you followed the link we emailed you"),
+        recipients=("hosting_provider",),
+        retention_anchor="expire_date",
+        retention_note=format_lazy(
+            _(
+                "{minutes} minutes after your last visit; expired sessions are deleted every night."
+            ),
+            minutes=settings.DSAR_PORTAL_SESSION_MINUTES,
+        ),
+        # Found by no address (it holds none); sessions_clear_expired deletes it.
+        erasure=Erasure.DELETE,
+    )
+)  # fmt: skip
+
 registry.register_not_personal(
     RequestToken,
     reason="Digests of emailed links and when they expire; the person is reached through the request.",
@@ -120,12 +168,15 @@ registry.register_not_personal(
 
 
 def _open_request_emails():
-    # Retention must not sweep data that an open request is about (Art. 12, 15, 17).
-    return (
-        DataSubjectRequest.objects.filter(status__in=DataSubjectRequest.OPEN)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
+    # Retention must not sweep data that an open request is about (Art. 12, 15, 17): the
+    # requester's address and the address of every contact staff linked to the request
+    # (the person may be in the register under another address).
+    from subjects.models import Contact
+
+    open_requests = DataSubjectRequest.objects.filter(status__in=DataSubjectRequest.OPEN)
+    linked = Contact.objects.filter(dsar_requests__in=open_requests).values_list("email", flat=True)
+    # Two small sets (open requests are few), read once per batch.
+    return sorted({*open_requests.exclude(email="").values_list("email", flat=True), *linked})
 
 
 def _restricted_emails():
@@ -135,8 +186,14 @@ def _restricted_emails():
     ).values_list("email", flat=True)
 
 
+def _restricted_or_objected_emails():
+    # Art. 18(1)(d) and 21: while an objection is being assessed (or a restriction is in
+    # force) the data is kept as it is; nothing is swept under the person's feet.
+    return ProcessingRestriction.objects.filter(lifted_at=None).values_list("email", flat=True)
+
+
 registry.register_guard("open_request", _open_request_emails)
-registry.register_guard("restriction", _restricted_emails)
+registry.register_guard("restriction", _restricted_or_objected_emails)
 
 
 def _restricted_among(emails: list[str]):

@@ -18,6 +18,9 @@ def _limit(name: str) -> tuple[int, int]:
         "verify_ip": (20, 3600),
         "verify_email": (10, 3600),
         "link_ip": (30, 3600),
+        # consent-authority: the public sign-up form (consent.views.subscribe).
+        "signup_ip": (10, 3600),
+        "signup_email": (3, 3600),
     }
     return getattr(settings, "DSAR_RATE_LIMITS", {}).get(name, defaults[name])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,8 +21,11 @@ from .forms import ConfirmForm, RequestForm
 from .models import DataSubjectRequest, RequestToken
 from .ratelimit import rate_limit_hit
 
+# The portal session holds the id of the request whose link the browser followed,
+# never the address (issue 8, item 9): the address stays in the database, where
+# erasure and redaction reach it. A session that outlives its purpose is cleared
+# by the beat task sessions_clear_expired.
 SESSION_REQUEST = "dsar_request_id"
-SESSION_EMAIL = "dsar_email"
 
 
 def _rate_limited(request: HttpRequest, template: str, context: dict) -> HttpResponse:
@@ -113,7 +117,8 @@ def _remember(request: HttpRequest, dsar: DataSubjectRequest) -> None:
     # consents of that address, for this session only.
     request.session.cycle_key()
     request.session[SESSION_REQUEST] = dsar.pk
-    request.session[SESSION_EMAIL] = dsar.email
+    # Art. 5(1)(e): the portal session lasts as long as a visit, not the weeks of a staff login.
+    request.session.set_expiry(settings.DSAR_PORTAL_SESSION_MINUTES * 60)
 
 
 @never_cache
@@ -185,7 +190,7 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
 def preferences(request: HttpRequest) -> HttpResponse:
     from .preferences import preferences_page
 
-    email = request.session.get(SESSION_EMAIL)
-    if not email:
+    dsar = _session_request(request)
+    if dsar is None:
         return render(request, "requests_dsar/status_none.html", status=403)
-    return preferences_page(request, email=email)
+    return preferences_page(request, email=dsar.email)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin_mixins import ReadOnlyAdminMixin, ServiceAdmin
 from core.audit import Actor, audit_record
 from core.errors import ApplicationError
+from core.permissions import RUN_RETENTION, user_may
 from core.registry import registry
 from subjects.admin import ContactPanel, register_contact_panel
 from subjects.models import Contact
@@ -104,7 +105,11 @@ class RetentionPolicyAdmin(ServiceAdmin):
         }
         return TemplateResponse(request, "admin/retention/preview.html", context)
 
-    @admin.action(description=_("Run the selected policies now (in the background)"))
+    def has_run_permission(self, request: HttpRequest) -> bool:
+        return user_may(request, RUN_RETENTION)
+
+    # A sweep deletes and anonymises now: seeing the policies is not enough.
+    @admin.action(description=_("Run the selected policies now (in the background)"), permissions=["run"])
     def run_now(self, request: HttpRequest, queryset: QuerySet[RetentionPolicy]) -> None:
         from .tasks import retention_sweep_task
 
@@ -153,7 +158,7 @@ class LegalHoldAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a hold is lifted, not deleted: its history is evidence
 
-    @admin.action(description=_("Lift the selected holds"))
+    @admin.action(description=_("Lift the selected holds"), permissions=["change"])
     def lift(self, request: HttpRequest, queryset: QuerySet[LegalHold]) -> None:
         lifted = 0
         for hold in queryset.filter(lifted_at__isnull=True):

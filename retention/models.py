@@ -170,7 +170,8 @@ class LegalHold(models.Model):
         CATEGORY = "category", _("A whole data category")
 
     scope = models.CharField(_("held"), max_length=12, choices=Scope.choices)
-    # PROTECT: a held contact cannot be deleted by anyone until the hold is lifted.
+    # PROTECT: a held contact cannot be deleted by anyone until the hold is lifted; once
+    # it is spent, the removal engine cuts this link and the hold stays.
     contact = models.ForeignKey(
         "subjects.Contact",
         verbose_name=_("contact"),
@@ -212,9 +213,12 @@ class LegalHold(models.Model):
         verbose_name_plural = _("legal holds")
         constraints = [
             models.CheckConstraint(
+                # The contact (or organisation) may be gone: a spent hold is a record of a
+                # legal duty and stays when the removal engine removes what it held, its
+                # link cut (README: holds are lifted, never deleted).
                 condition=(
-                    Q(scope="contact", contact__isnull=False, organisation__isnull=True, category="")
-                    | Q(scope="organisation", contact__isnull=True, organisation__isnull=False, category="")
+                    Q(scope="contact", organisation__isnull=True, category="")
+                    | Q(scope="organisation", contact__isnull=True, category="")
                     | Q(scope="category", contact__isnull=True, organisation__isnull=True) & ~Q(category="")
                 ),
                 name="legal_hold_one_target",
@@ -274,6 +278,7 @@ class SweepRun(models.Model):
         HELD = "held", _("Category on hold")
         INTERRUPTED = "interrupted", _("Interrupted; the next run goes on")
         FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped: another sweep held the lock")
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", _("Schedule")
@@ -296,6 +301,9 @@ class SweepRun(models.Model):
     anonymised = models.PositiveIntegerField(_("anonymised"), default=0)
     batches = models.PositiveIntegerField(_("batches"), default=0)
     error_count = models.PositiveIntegerField(_("errors"), default=0)
+    # The Celery task that ran it: a redelivered task (its worker was killed) finds its own
+    # interrupted run by this id and takes it over without waiting for the lease.
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
     # [{"model": "subjects.contact", "id": 17, "error": "ProtectedError"}]: ids and
     # exception class names only, so the record holds no personal data.
     errors = models.JSONField(_("error details"), default=list, blank=True)
@@ -333,15 +341,25 @@ class SweepLock(models.Model):
 class RetentionStatistic(models.Model):
     """Counts of what retention removed, per month, organisation and relationship.
 
+    Recital 26: a cell that counts fewer than ``MIN_PEOPLE`` rows describes a
+    person, not a statistic; such cells are rolled up into coarser ones (no
+    organisation, then the year, then no relationship or kind) after each run.
+
     Filled in the same transaction as the deletion, so the figures outlive the
     rows without naming anyone (the policy: statistics only anonymised). The
     organisation is kept as a plain id, not a foreign key, so the figures also
     outlive the organisation.
     """
 
+    class Period(models.TextChoices):
+        MONTH = "month", _("Month")
+        YEAR = "year", _("Year")
+
     category = models.CharField(_("data category"), max_length=50)
     model = models.CharField(_("record type"), max_length=100)
+    # The first day of the month, or of the year when ``period`` is a year (a cell rolled up).
     month = models.DateField(_("month"))
+    period = models.CharField(_("period"), max_length=5, choices=Period.choices, default=Period.MONTH)
     organisation_ref = models.BigIntegerField(_("organisation id"), default=0)
     relationship = models.CharField(_("relationship"), max_length=12, blank=True)
     kind = models.CharField(_("kind"), max_length=20, blank=True)
@@ -354,10 +372,13 @@ class RetentionStatistic(models.Model):
         constraints = [
             # The sweep adds to a row with INSERT ... ON CONFLICT on exactly these columns.
             models.UniqueConstraint(
-                fields=["category", "model", "month", "organisation_ref", "relationship", "kind"],
+                fields=["category", "model", "month", "organisation_ref", "relationship", "kind", "period"],
                 name="retention_statistic_key",
             ),
         ]
 
+    MIN_PEOPLE = 5
+
     def __str__(self) -> str:
-        return f"{self.model} {self.month:%Y-%m}: {self.count}"
+        when = f"{self.month:%Y}" if self.period == self.Period.YEAR else f"{self.month:%Y-%m}"
+        return f"{self.model} {when}: {self.count}"

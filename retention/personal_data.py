@@ -7,6 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from core.registry import Erasure, PersonalData, registry
 
 from .models import LegalHold, RetentionPolicy, RetentionStatistic, SweepLock, SweepRun
+from .selectors import held_rows
+
+# Legal holds keep rows from every removal, whoever asks for it (core.removal).
+registry.register_hold_source("legal_hold", held_rows)
 
 registry.register(
     PersonalData(

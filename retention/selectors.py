@@ -20,7 +20,8 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from core.registry import Erasure, PersonalData, registry
+from core.registry import ALL_ROWS, Erasure, PersonalData, registry
+from core.removal import anonymise_plan
 from subjects.models import Contact, Organisation
 
 from .models import LegalHold, RetentionPolicy
@@ -105,6 +106,42 @@ def category_is_held(category: str, *, today: date | None = None) -> bool:
     )
 
 
+def held_rows(declaration: PersonalData, *, today: date | None = None) -> Q | None:
+    """The rows of ``declaration`` an active legal hold keeps (Art. 17(3)(e)); None when none can be.
+
+    The registry's hold source (retention/personal_data.py): the removal engine
+    asks it before anything goes, whoever asks, and the sweep's due set leaves
+    the same rows out. A category hold keeps every row of its category; a
+    contact or organisation hold keeps the rows tied to that contact, or found
+    by its address, or the organisation itself.
+    """
+    holds = LegalHold.objects.active(on=today)
+    if holds.filter(scope=LegalHold.Scope.CATEGORY, category=declaration.category).exists() and (
+        declaration.category
+    ):
+        return ALL_ROWS
+    contact_holds = holds.filter(scope=LegalHold.Scope.CONTACT).values("contact_id")
+    organisation_holds = holds.filter(scope=LegalHold.Scope.ORGANISATION).values("organisation_id")
+    if declaration.model is Organisation:
+        return Q(pk__in=organisation_holds)
+    contact_path = path_to_model(declaration.model, Contact)
+    if contact_path is not None:
+        # Compared by id with the few held contacts and organisations, never by a
+        # scan of the whole register per batch.
+        prefix = f"{contact_path}__" if contact_path else ""
+        return Q(**{f"{prefix}pk__in": contact_holds}) | Q(
+            **{f"{prefix}organisation__in": organisation_holds}
+        )
+    if declaration.subject_email_path is not None:
+        # Rows found by the person's address (a job application): held when a held contact has it.
+        return Q(Exists(held_contacts(today=today).filter(email=OuterRef(declaration.subject_email_path))))
+    if declaration.find_rows is not None:
+        emails = list(held_contacts(today=today).values_list("email", flat=True))
+        if emails:
+            return Q(pk__in=declaration.find_rows(emails).values("pk"))
+    return None
+
+
 def _exclude_people(queryset: QuerySet, declaration: PersonalData, sources: dict[str, QuerySet]) -> QuerySet:
     """Leave out everyone a guard names (an open data-subject request: Art. 17(3) and 18 forbid
     erasing what a pending request is about). Guards are read afresh for every batch, so a
@@ -147,32 +184,13 @@ def policy_due(
     # Guards name few people (open requests, restrictions): NOT IN over a small set.
     guards = {name: guard() for name, guard in registry.guards().items()}
     queryset = _exclude_people(queryset, declaration, guards)
-    holds = LegalHold.objects.active(on=today)
+    held = held_rows(declaration, today=today)
+    if held is not None:
+        queryset = queryset.exclude(held)
     contact_path = path_to_model(declaration.model, Contact)
-    if contact_path is not None:
-        # Rows tied to a contact: compared by id with the few held contacts and
-        # organisations, never by a scan of the whole register per batch.
+    if contact_path is not None and policy.exempt_active_customers:
         prefix = f"{contact_path}__" if contact_path else ""
-        queryset = queryset.exclude(
-            **{f"{prefix}pk__in": holds.filter(scope=LegalHold.Scope.CONTACT).values("contact_id")}
-        ).exclude(
-            **{
-                f"{prefix}organisation__in": holds.filter(scope=LegalHold.Scope.ORGANISATION).values(
-                    "organisation_id"
-                )
-            }
-        )
-        if policy.exempt_active_customers:
-            queryset = queryset.exclude(**{f"{prefix}organisation__in": active_customers(today=today)})
-    elif declaration.subject_email_path is not None:
-        # Rows found by the person's address (a job application): held when a held contact has it.
-        queryset = queryset.exclude(
-            Exists(held_contacts(today=today).filter(email=OuterRef(declaration.subject_email_path)))
-        )
-    elif declaration.find_rows is not None:
-        emails = list(held_contacts(today=today).values_list("email", flat=True))
-        if emails:
-            queryset = queryset.exclude(pk__in=declaration.find_rows(emails).values("pk"))
+        queryset = queryset.exclude(**{f"{prefix}organisation__in": active_customers(today=today)})
     if plan is not None and (marker := anonymised_marker(plan)) is not None:
         queryset = queryset.exclude(marker)
     return queryset
@@ -235,62 +253,6 @@ def valve_share(policy: RetentionPolicy) -> float:
     if policy.max_share is not None:
         return float(policy.max_share)
     return float(settings.RETENTION_MAX_SHARE)
-
-
-ANONYMISED_EMAIL_DOMAIN = "anonymised.invalid"
-
-
-def anonymise_plan(declaration: PersonalData, *, keep: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
-    """Set-based replacements for every personal field of ``declaration``, less ``keep``.
-
-    The declaration's own ``anonymise`` values come first; a field it does not
-    name gets a replacement derived from its type: empty text, no relation, the
-    month of a date (what statistics need), a unique placeholder where the
-    column must stay unique. Raises ValueError, naming the field, where no
-    replacement is possible (a required link to another record).
-    """
-    from django.db.models import CharField, Value
-    from django.db.models.functions import Cast, Concat, TruncMonth
-
-    plan: dict[str, Any] = {}
-    model = declaration.model
-    for name in declaration.personal_fields:
-        if name in keep:
-            continue
-        field = model._meta.get_field(name)
-        declared = declaration.anonymise.get(name, ...)
-        if declared is not ... and not callable(declared):
-            if declared is None and not field.null:
-                raise ValueError(f"{declaration.label}.{name}")
-            plan[name] = declared
-        elif field.many_to_many or (field.is_relation and not field.null):
-            raise ValueError(f"{declaration.label}.{name}")
-        elif field.is_relation or (field.null and not isinstance(field, models.DateField)):
-            plan[name] = None
-        elif isinstance(field, models.EmailField) or field.unique:
-            # Unique per row, never a real address (RFC 2606 reserves .invalid).
-            placeholder = [Value("anonymised-"), Cast(F("pk"), CharField())]
-            if isinstance(field, models.EmailField):
-                placeholder.append(Value(f"@{ANONYMISED_EMAIL_DOMAIN}"))
-            plan[name] = Concat(*placeholder, output_field=CharField())
-        elif isinstance(field, models.DateTimeField):
-            plan[name] = TruncMonth(F(name))
-        elif isinstance(field, models.DateField):
-            plan[name] = TruncMonth(F(name), output_field=models.DateField())
-        elif isinstance(field, models.BooleanField):
-            plan[name] = False
-        elif isinstance(field, models.FileField):
-            plan[name] = ""
-        elif isinstance(field, models.GenericIPAddressField):
-            plan[name] = "0.0.0.0"  # noqa: S104  (a placeholder, never bound)
-        elif isinstance(field, models.CharField | models.TextField):
-            default = field.default if field.has_default() and not callable(field.default) else ""
-            plan[name] = default
-        elif isinstance(field, models.IntegerField | models.FloatField | models.DecimalField):
-            plan[name] = 0
-        else:
-            raise ValueError(f"{declaration.label}.{name}")
-    return plan
 
 
 def policy_plan(policy: RetentionPolicy, declaration: PersonalData) -> dict[str, Any] | None:

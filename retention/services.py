@@ -21,17 +21,18 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, models, transaction
-from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 from django.db.models.deletion import CASCADE, get_candidate_relations_to_delete
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth, TruncYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import Actor, audit_record
 from core.errors import ApplicationError, Conflict, NotFound
 from core.mail import send_email
-from core.registry import Erasure, PersonalData, registry
+from core.registry import PersonalData, registry
+from core.removal import Action, Door, Target, removal_execute
 from subjects.models import Contact, Organisation
 
 from .models import LegalHold, RetentionPolicy, RetentionStatistic, SweepLock, SweepRun
@@ -138,13 +139,19 @@ def legal_hold_lift(*, hold: LegalHold, actor: Actor) -> LegalHold:
 
 
 def sweep_lock_claim(*, holder: str, lease_seconds: int | None = None) -> bool:
-    """Take the lease if nobody holds it or it has expired. One conditional UPDATE."""
+    """Take the lease if nobody holds it, it has expired, or ``holder`` holds it already.
+
+    One conditional UPDATE. The holder is the Celery task's id when a task runs
+    the sweep: a task redelivered after its worker was killed holds the lock
+    under its own id and takes its interrupted run over at once, instead of
+    waiting out the lease (and skipping the night's sweep).
+    """
     lease = timedelta(seconds=lease_seconds or settings.RETENTION_LOCK_LEASE_SECONDS)
     now = timezone.now()
     SweepLock.objects.get_or_create(name=LOCK_NAME)
     claimed = (
         SweepLock.objects.filter(name=LOCK_NAME)
-        .filter(Q(holder="") | Q(expires_at__isnull=True) | Q(expires_at__lt=now))
+        .filter(Q(holder="") | Q(holder=holder) | Q(expires_at__isnull=True) | Q(expires_at__lt=now))
         .update(holder=holder, expires_at=now + lease)
     )
     return claimed == 1
@@ -229,15 +236,67 @@ def _statistics_add(queryset: models.QuerySet) -> None:
     """
     select, params = queryset.query.sql_with_params()
     table = connection.ops.quote_name(RetentionStatistic._meta.db_table)
-    columns = "category, model, month, organisation_ref, relationship, kind"
+    columns = "category, model, month, organisation_ref, relationship, kind, period"
+    month = RetentionStatistic.Period.MONTH.value
     sql = (
         f"INSERT INTO {table} ({columns}, count) "  # noqa: S608  (names from model metadata)
-        f"SELECT s_category, s_model, s_month, s_org, s_relationship, s_kind, s_count FROM ({select}) AS s "
-        f"WHERE s_month IS NOT NULL "
+        f"SELECT s_category, s_model, s_month, s_org, s_relationship, s_kind, '{month}', s_count "
+        f"FROM ({select}) AS s WHERE s_month IS NOT NULL "
         f"ON CONFLICT ({columns}) DO UPDATE SET count = {table}.count + excluded.count"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+# Recital 26: coarser and coarser cells until each counts enough people.
+_ROLL_UP_STEPS: tuple[tuple[Q, dict[str, Any]], ...] = (
+    (Q(period="month") & ~Q(organisation_ref=0), {"organisation_ref": Value(0)}),
+    (
+        Q(period="month", organisation_ref=0),
+        {"month": TruncYear("month", output_field=models.DateField()), "period": Value("year")},
+    ),
+    (Q(period="year") & ~Q(relationship="", kind=""), {"relationship": Value(""), "kind": Value("")}),
+)
+
+
+def statistics_roll_up() -> int:
+    """Merge every statistics cell of fewer than ``MIN_PEOPLE`` into a coarser one; returns cells merged.
+
+    Three set-based steps, each one INSERT ... SELECT ... ON CONFLICT that adds
+    the small cells' counts to the coarser cell, then a DELETE of the small
+    cells: first the organisation goes, then the month becomes the year, then
+    the relationship and kind go. A coarsest cell still under the threshold
+    stays: a yearly count per record type names nobody.
+    """
+    table = connection.ops.quote_name(RetentionStatistic._meta.db_table)
+    columns = ["category", "model", "month", "organisation_ref", "relationship", "kind", "period"]
+    merged = 0
+    with transaction.atomic():
+        for where, replacements in _ROLL_UP_STEPS:
+            small = RetentionStatistic.objects.filter(where, count__lt=RetentionStatistic.MIN_PEOPLE)
+            pks = list(small.values_list("pk", flat=True))
+            if not pks:
+                continue
+            grouped = (
+                RetentionStatistic.objects.filter(pk__in=pks)
+                .annotate(**{f"r_{c}": replacements.get(c, F(c)) for c in columns})
+                .values(*(f"r_{c}" for c in columns))
+                .annotate(r_count=Sum("count"))
+                .order_by()
+            )
+            select, params = grouped.query.sql_with_params()
+            names = ", ".join(columns)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} ({names}, count) "  # noqa: S608  (names from model metadata)
+                    f"SELECT {', '.join(f'r_{c}' for c in columns)}, r_count FROM ({select}) AS r "
+                    f"ON CONFLICT ({names}) DO UPDATE SET count = {table}.count + excluded.count",
+                    params,
+                )
+            # Counts, never personal data: the small cells are merged above, then go.
+            RetentionStatistic.objects.filter(pk__in=pks).delete()
+            merged += len(pks)
+    return merged
 
 
 def _cascading_children(model: type[models.Model]) -> list[tuple[PersonalData, str, str]]:
@@ -285,141 +344,40 @@ def _record_statistics(*, policy: RetentionPolicy, declaration: PersonalData, pk
 # Removing one batch ---------------------------------------------------------
 
 
-def _file_names(model: type[models.Model], rows: Q) -> list[tuple[Any, str]]:
-    """Stored files of the rows about to go, to remove from storage once the deletion commits."""
-    found = []
-    for f in model._meta.concrete_fields:
-        if isinstance(f, models.FileField):
-            for name in (
-                model._default_manager.filter(rows).exclude(**{f.name: ""}).values_list(f.name, flat=True)
-            ):
-                found.append((f.storage, name))
-    return found
-
-
-def _remove_files_on_commit(files: list[tuple[Any, str]]) -> None:
-    def remove() -> None:
-        for storage, name in files:
-            try:
-                storage.delete(name)
-            except OSError:
-                logger.warning("retention: could not remove a stored file; it stays for the next run")
-
-    if files:
-        transaction.on_commit(remove)
-
-
-def _release_spent_holds(model: type[models.Model], pks: list[Any]) -> None:
-    """Holds that have ended no longer keep their contact (they PROTECT it while active).
-
-    Their placing and lifting stay in the audit trail.
-    """
-    for fk in ("contact", "organisation"):
-        if LegalHold._meta.get_field(fk).related_model is model:
-            LegalHold.objects.spent().filter(**{f"{fk}_id__in": _pks(pks)}).delete()
-
-
-def _child_rows(child: PersonalData, fk: str, pks: list[Any], emails: list[str] | None) -> models.QuerySet:
-    """The child's rows of the batch, found the way its declaration finds them.
-
-    A model that guards its own deletion (the consent ledger deletes only rows
-    reached through the registry's erasure) gets the queryset it hands out.
-    """
-    if child.find_rows is not None and emails:
-        return child.rows_for(emails).filter(**{f"{fk}__in": _pks(pks)})
-    return child.model._default_manager.filter(**{f"{fk}__in": _pks(pks)})
-
-
-def _subject_emails(declaration: PersonalData, pks: list[Any]) -> list[str] | None:
-    if declaration.subject_email_path is None:
-        return None
-    rows = declaration.model._default_manager.filter(pk__in=_pks(pks))
-    return sorted({e for e in rows.values_list(declaration.subject_email_path, flat=True) if e})
-
-
-class _NeedsCollector(Exception):
-    """A relation the set-based delete does not handle; Django's collector deletes instead."""
-
-
-def _delete_set_based(model: type[models.Model], rows: models.QuerySet, *, depth: int = 0) -> int:
-    """Delete ``rows`` and what cascades from them with one statement per related table.
-
-    The set-based statements the brief allows for retention, built from the
-    models' own ``on_delete`` rules: CASCADE deletes the related rows first
-    (recursively), SET_NULL empties the link, PROTECT and RESTRICT refuse, and
-    automatic many-to-many link rows go. Per-row delete signals are not sent:
-    a model that guards its own deletion is handed its rows through its
-    declaration before this runs (``_child_rows``). Anything else (generic
-    relations, SET_DEFAULT, SET(...)) falls back to Django's collector.
-    """
-    from django.db.models import DO_NOTHING, PROTECT, RESTRICT, SET_NULL, ProtectedError
-
-    if depth > 5 or model._meta.private_fields:
-        raise _NeedsCollector
-    keys = rows.values("pk")
-    # The relations Django's own collector walks, hidden ones (related_name="+") and the
-    # automatic many-to-many link tables included.
-    for relation in get_candidate_relations_to_delete(model._meta):
-        related = relation.related_model._base_manager.filter(**{f"{relation.field.name}__in": keys})
-        rule = relation.on_delete
-        if rule is CASCADE:
-            _delete_set_based(relation.related_model, related, depth=depth + 1)
-        elif rule in (PROTECT, RESTRICT):
-            if related.exists():
-                raise ProtectedError("Protected by a related row", set())
-        elif rule is SET_NULL:
-            related.update(**{relation.field.name: None})
-        elif rule is DO_NOTHING:
-            continue
-        else:
-            raise _NeedsCollector
-    return rows._raw_delete(rows.db)
-
-
-def _delete(model: type[models.Model], rows: Q) -> int:
-    queryset = model._default_manager.filter(rows)
-    try:
-        with transaction.atomic():
-            return _delete_set_based(model, queryset)
-    except _NeedsCollector:
-        _, per_model = queryset.delete()
-        return per_model.get(model._meta.label, 0)
-
-
 def _remove(
-    *, policy: RetentionPolicy, declaration: PersonalData, pks: list[Any], plan: dict[str, Any] | None
+    *,
+    policy: RetentionPolicy,
+    declaration: PersonalData,
+    pks: list[Any],
+    plan: dict[str, Any] | None,
+    run_id: int,
 ) -> tuple[int, int]:
-    """Delete or anonymise the rows ``pks``; returns (deleted, anonymised)."""
-    model = declaration.model
-    rows = Q(pk__in=_pks(pks))
-    _release_spent_holds(model, pks)
-    children = _cascading_children(model)
-    emails = _subject_emails(declaration, pks) if any(c.find_rows for c, _fk, _via in children) else None
-    if plan is None:
-        _record_statistics(policy=policy, declaration=declaration, pks=pks)
-        files = _file_names(model, rows)
-        for child, fk, _via in children:
-            files += _file_names(child.model, Q(**{f"{fk}__in": _pks(pks)}))
-            if child.erasure is Erasure.DELETE and child.find_rows is not None:
-                child.erase_queryset(_child_rows(child, fk, pks, emails))
-        deleted = _delete(model, rows)
-        _remove_files_on_commit(files)
-        return deleted, 0
-    # Anonymising: what hangs off the row follows its own declaration, keeping
-    # the link to the (now anonymous) row so counts per month and kind survive.
-    from .selectors import anonymise_plan
+    """Delete or anonymise the rows ``pks`` through the removal engine; returns (deleted, anonymised).
 
-    for child, fk, _via in children:
-        child_rows = _child_rows(child, fk, pks, emails)
-        if child.erasure is Erasure.DELETE:
-            _remove_files_on_commit(_file_names(child.model, Q(**{f"{fk}__in": _pks(pks)})))
-            child.erase_queryset(child_rows)
-        elif child.erasure is Erasure.ANONYMISE:
-            child_rows.update(**anonymise_plan(child, keep=(fk,)))
-    files = _file_names(model, rows) if any(isinstance(v, str) and v == "" for v in plan.values()) else []
-    anonymised = model._default_manager.filter(rows).update(**plan)
-    _remove_files_on_commit(files)
-    return 0, anonymised
+    The engine applies holds, guards and ``must_keep`` again and walks what
+    hangs off the rows (a contact's interactions follow their own declaration,
+    a spent hold loses its link and stays). The statistics count the batch
+    first, deleted or anonymised alike (the policy: statistics only anonymised).
+    """
+    rows = Q(pk__in=_pks(pks))
+    _record_statistics(policy=policy, declaration=declaration, pks=pks)
+    target = Target(
+        declaration,
+        declaration.model._default_manager.filter(rows),
+        action=Action.DELETE if plan is None else Action.ANONYMISE,
+        keep_fields=tuple(policy.keep_for_statistics or ()),
+    )
+    outcome = removal_execute(
+        targets=[target],
+        door=Door.SWEEP,
+        actor=Actor.system("retention"),
+        reference=f"sweep-run-{run_id}",
+        audit_action="retention.remove",
+    )
+    line = outcome.models.get(declaration.label)
+    if line is None:
+        return 0, 0
+    return line.deleted, line.anonymised
 
 
 @dataclass
@@ -479,14 +437,14 @@ def sweep_batch(
         try:
             with transaction.atomic():
                 result.deleted, result.anonymised = _remove(
-                    policy=policy, declaration=declaration, pks=pks, plan=plan
+                    policy=policy, declaration=declaration, pks=pks, plan=plan, run_id=run.pk
                 )
         except Exception:  # any failure: go row by row, below
             for pk in pks:
                 try:
                     with transaction.atomic():
                         deleted, anonymised = _remove(
-                            policy=policy, declaration=declaration, pks=[pk], plan=plan
+                            policy=policy, declaration=declaration, pks=[pk], plan=plan, run_id=run.pk
                         )
                 except Exception as error:
                     # Ids and the error's kind only: messages can quote values.
@@ -551,6 +509,7 @@ def policy_sweep(
     now: datetime | None = None,
     lock_holder: str | None = None,
     batch_size: int | None = None,
+    task_id: str = "",
 ) -> SweepRun:
     """One policy's run: the safety valve, then batches until nothing is due."""
     now = now or timezone.now()
@@ -561,6 +520,7 @@ def policy_sweep(
         category=policy.category,
         trigger=trigger,
         cutoff=now - timedelta(days=policy.period_days),
+        task_id=task_id,
     )
     if category_is_held(policy.category, today=timezone.localdate(now)):
         return _finish(run, SweepRun.Status.HELD)
@@ -615,7 +575,37 @@ def policy_sweep(
         else:
             _finish(run, SweepRun.Status.FAILED)
         raise
+    statistics_roll_up()
     return _finish(run, SweepRun.Status.FINISHED)
+
+
+def sweep_skipped_record(
+    *, trigger: str, codes: Iterable[str] | None = None, task_id: str = ""
+) -> list[SweepRun]:
+    """Put a sweep that could not start on record, one run per policy it would have run.
+
+    The run history then shows the night a sweep did not happen, not only a log line.
+    """
+    policies = RetentionPolicy.objects.filter(enabled=True)
+    if codes:
+        policies = RetentionPolicy.objects.filter(code__in=list(codes))
+    now = timezone.now()
+    runs = SweepRun.objects.bulk_create(
+        [
+            SweepRun(
+                policy=policy,
+                policy_code=policy.code,
+                category=policy.category,
+                trigger=trigger,
+                status=SweepRun.Status.SKIPPED,
+                started_at=now,
+                finished_at=now,
+                task_id=task_id,
+            )
+            for policy in policies
+        ]
+    )
+    return runs
 
 
 @dataclass
@@ -632,8 +622,13 @@ def retention_sweep(
     dry_run: bool = False,
     now: datetime | None = None,
     batch_size: int | None = None,
+    task_id: str = "",
 ) -> SweepOutcome:
-    """Run every enabled policy (or those named), under the lock. A dry run only reads."""
+    """Run every enabled policy (or those named), under the lock. A dry run only reads.
+
+    ``task_id``: the Celery task's id, the lock's holder and each run's
+    ``task_id``, so that the same task redelivered takes its own run over.
+    """
     policies = RetentionPolicy.objects.filter(enabled=True)
     if codes:
         codes = list(codes)
@@ -643,7 +638,7 @@ def retention_sweep(
             raise NotFound(_("No retention policy with the code %(code)s.") % {"code": ", ".join(missing)})
     if dry_run:
         return SweepOutcome(preview=retention_preview(policies=policies), dry_run=True)
-    holder = uuid.uuid4().hex
+    holder = task_id or uuid.uuid4().hex
     if not sweep_lock_claim(holder=holder):
         raise SweepBusy(_("Another retention sweep is running; this one did not start."))
     outcome = SweepOutcome()
@@ -655,7 +650,12 @@ def retention_sweep(
         )
         for policy in policies:
             run = policy_sweep(
-                policy=policy, trigger=trigger, now=now, lock_holder=holder, batch_size=batch_size
+                policy=policy,
+                trigger=trigger,
+                now=now,
+                lock_holder=holder,
+                batch_size=batch_size,
+                task_id=task_id,
             )
             outcome.runs.append(run)
             if run.status == SweepRun.Status.INTERRUPTED:

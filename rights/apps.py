@@ -14,3 +14,7 @@ class RightsConfig(AppConfig):
 
     name = "rights"
     verbose_name = _("Data-subject rights")
+
+    def ready(self) -> None:
+        # The access report's words for every declared code (rights/checks.py).
+        from . import checks  # noqa: F401

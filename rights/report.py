@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from html import escape
 from typing import Any
 
@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.registry import Erasure, registry
 
@@ -38,8 +39,15 @@ class ReportSection:
 
 
 def build_sections(addresses: Sequence[str]) -> list[ReportSection]:
-    """One ``.values()`` query per findable registered model; no query per row."""
+    """One ``.values()`` query per findable registered model; no query per row.
+
+    Shown in the active language (the caller sets the requester's, with
+    ``translation.override``), with words instead of codes: purposes by name,
+    rows in date order, and retention as the policies in force state it.
+    """
     sections = []
+    in_force = _policies_in_force()
+    purpose_names: dict[str, str] | None = None
     for declaration in registry.personal():
         if not declaration.findable:
             continue
@@ -50,6 +58,11 @@ def build_sections(addresses: Sequence[str]) -> list[ReportSection]:
         for row in rows:
             row.pop("pk", None)
         fields, choices = _describe_fields(declaration.model, names)
+        coded = [n for n in names if n == "purpose__code" or n.endswith("__purpose__code")]
+        if coded:
+            purpose_names = purpose_names if purpose_names is not None else _purpose_names()
+            fields = _name_purposes(fields, rows, coded, purpose_names)
+        _in_date_order(rows, names)
         sections.append(
             ReportSection(
                 label=declaration.label,
@@ -60,14 +73,192 @@ def build_sections(addresses: Sequence[str]) -> list[ReportSection]:
                 purposes=[(c, purpose_label(c)) for c in declaration.purposes],
                 source=str(declaration.source),
                 recipients=[(c, recipient_label(c)) for c in declaration.recipients],
-                retention=str(declaration.retention_note),
+                retention=retention_text(declaration, in_force),
                 kept_because=str(declaration.kept_because) if declaration.erasure is Erasure.KEEP else "",
                 fields=fields,
                 rows=rows,
                 choices=choices,
             )
         )
+    portal = _portal_visits_section(addresses, in_force)
+    if portal is not None:
+        sections.append(portal)
     return sections
+
+
+# --- Words instead of codes (issue 9, item 12) -------------------------------------------------
+
+
+def _purpose_names() -> dict[str, str]:
+    """Every purpose's name in the active language, in one query."""
+    from consent.models import Purpose
+
+    return {p.code: p.name for p in Purpose.objects.only("code", "name_nb", "name_en")}
+
+
+def _name_purposes(
+    fields: list[tuple[str, str]], rows: list[dict[str, Any]], coded: list[str], names: dict[str, str]
+) -> list[tuple[str, str]]:
+    for row in rows:
+        for column in coded:
+            code = row.get(column)
+            if code:
+                row[column] = names.get(code) or purpose_label(code)
+    return [(n, _("Purpose") if n in coded else label) for n, label in fields]
+
+
+def _in_date_order(rows: list[dict[str, Any]], names: Sequence[str]) -> None:
+    """Oldest first by the first date column (an interaction by when it happened); undated rows first."""
+    for name in names:
+        if any(isinstance(row.get(name), date) for row in rows):
+            rows.sort(key=lambda row: _as_moment(row.get(name)))
+            return
+
+
+_UNDATED = datetime(1, 1, 2, tzinfo=UTC)
+
+
+def _as_moment(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else timezone.make_aware(value)
+    if isinstance(value, date):
+        return timezone.make_aware(datetime(value.year, value.month, value.day))
+    return _UNDATED
+
+
+# --- Retention from the policies in force (Art. 15(1)(d)) -------------------------------------
+
+
+def _policies_in_force() -> dict[str, list[Any]]:
+    """The enabled retention policies by data category, in one query."""
+    try:
+        from retention.models import RetentionPolicy
+    except ImportError:  # pragma: no cover - the retention app is part of the product
+        return {}
+    by_category: dict[str, list[Any]] = {}
+    for policy in RetentionPolicy.objects.filter(enabled=True).order_by("period_days"):
+        by_category.setdefault(policy.category, []).append(policy)
+    return by_category
+
+
+def period_text(days: int) -> str:
+    """A period as a person says it: "3 years", "6 months", "2 weeks", "45 days"."""
+    if days % 365 == 0:
+        n = days // 365
+        return ngettext("%(n)d year", "%(n)d years", n) % {"n": n}
+    if days % 30 == 0:
+        n = days // 30
+        return ngettext("%(n)d month", "%(n)d months", n) % {"n": n}
+    if days % 7 == 0:
+        n = days // 7
+        return ngettext("%(n)d week", "%(n)d weeks", n) % {"n": n}
+    return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+
+
+def _anchor_text(model: type[models.Model], path: str | None) -> str:
+    """The event a period runs from, by the verbose name of its field ("last interaction")."""
+    if not path:
+        return ""
+    current: type[models.Model] = model
+    model_field: Any = None
+    for part in path.split("__"):
+        try:
+            model_field = current._meta.get_field(part)
+        except FieldDoesNotExist:
+            return ""
+        if getattr(model_field, "related_model", None) is not None:
+            current = model_field.related_model
+    return str(getattr(model_field, "verbose_name", "")) if model_field is not None else ""
+
+
+def retention_text(declaration: Any, in_force: dict[str, list[Any]]) -> str:
+    """How long we keep it, from the retention policies in force for its category.
+
+    Without a policy, the declaration's own note (a record kept as long as the
+    law requires, a suppression entry kept for good).
+    """
+    policies = in_force.get(declaration.category, [])
+    if not policies:
+        return str(declaration.retention_note)
+    texts = []
+    for policy in policies:
+        anchor = _anchor_text(declaration.model, policy.anchor) or _anchor_text(
+            declaration.model, declaration.retention_anchor
+        )
+        values = {"period": period_text(policy.period_days), "anchor": anchor}
+        if policy.action == "anonymise":
+            text = (
+                _("Anonymised %(period)s after %(anchor)s, then kept only in statistics that name nobody.")
+                if anchor
+                else _("Anonymised after %(period)s, then kept only in statistics that name nobody.")
+            )
+        else:
+            text = _("Deleted %(period)s after %(anchor)s.") if anchor else _("Deleted after %(period)s.")
+        texts.append(text % values)
+    return " ".join(texts)
+
+
+# --- The addresses you used in our portal (issue 8, item 9) -----------------------------------
+
+PORTAL_ACTIONS = {
+    "dsar.submit": gettext_lazy("You sent a request"),
+    "dsar.repeat": gettext_lazy("You sent the request again"),
+    "dsar.verify": gettext_lazy("You confirmed the request by email"),
+    "dsar.withdraw": gettext_lazy("You withdrew the request"),
+    "dsar.download": gettext_lazy("You downloaded our answer"),
+}
+
+
+def _portal_visits_section(addresses: Sequence[str], in_force: dict[str, list[Any]]) -> ReportSection | None:
+    """The audit trail's record of what the person did in the portal, with the IP address used.
+
+    The audit trail is not found by address (it names records by number); the
+    person's own acts are found through their requests. Two queries.
+    """
+    from core.audit_retention import audit_ip_keep_days
+    from core.models import AuditEvent
+    from requests_dsar.models import DataSubjectRequest
+
+    if not addresses:
+        return None
+    request_ids = [
+        str(pk) for pk in DataSubjectRequest.objects.filter(email__in=addresses).values_list("pk", flat=True)
+    ]
+    if not request_ids:
+        return None
+    rows = list(
+        AuditEvent.objects.filter(
+            actor_kind=AuditEvent.ActorKind.SUBJECT,
+            target_type=DataSubjectRequest._meta.label_lower,
+            target_id__in=request_ids,
+        )
+        .order_by("at", "pk")
+        .values("at", "action", "ip_address")
+    )
+    if not rows:
+        return None
+    for row in rows:
+        row["action"] = str(PORTAL_ACTIONS.get(row["action"], row["action"]))
+    declaration = registry.get(AuditEvent)
+    return ReportSection(
+        label=AuditEvent._meta.label_lower,
+        title=_("What you did in our privacy portal"),
+        description=_(
+            "The audit trail records what you did in our privacy portal, with the IP address you used; "
+            "the address is removed after %(days)d days."
+        )
+        % {"days": audit_ip_keep_days()},
+        category=declaration.category if declaration else "audit_trail",
+        category_label=category_label(declaration.category if declaration else "audit_trail"),
+        purposes=[(c, purpose_label(c)) for c in (declaration.purposes if declaration else ())],
+        source=str(declaration.source) if declaration else "",
+        recipients=[(c, recipient_label(c)) for c in (declaration.recipients if declaration else ())],
+        retention=retention_text(declaration, in_force) if declaration else "",
+        kept_because=str(declaration.kept_because) if declaration else "",
+        fields=[("at", _("When")), ("action", _("What you did")), ("ip_address", _("From IP address"))],
+        rows=rows,
+        choices={},
+    )
 
 
 def _describe_fields(

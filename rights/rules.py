@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from core.removal import words
+
 # For declarations with ``must_keep=core.registry.accounting_records("...")``.
 ACCOUNTING_KEPT_BECAUSE = _(
     "Accounting records are kept for five years after the end of the financial year, as the "
     "Bookkeeping Act requires (bokføringsloven § 13; GDPR Art. 17(3)(b))."
 )
-LEGAL_HOLD_KEPT_BECAUSE = _(
-    "Kept under a legal hold, for the establishment, exercise or defence of legal claims "
-    "(GDPR Art. 17(3)(e))."
-)
-REFERENCED_BY_KEPT = _("Kept because records that must be kept refer to it.")
+# The engine's own reasons (core.removal.words), named here too for the rights app's readers.
+LEGAL_HOLD_KEPT_BECAUSE = words.LEGAL_HOLD_KEPT_BECAUSE
+REFERENCED_BY_KEPT = words.REFERENCED_BY_KEPT

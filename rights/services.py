@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
-from django.db.models import ProtectedError, QuerySet, RestrictedError
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
@@ -36,14 +36,15 @@ from consent.models import SuppressionEntry
 from consent.services import suppression_add
 from core.audit import Actor, audit_record
 from core.crypto import email_hash
-from core.errors import Conflict
+from core.events import subject_erased
 from core.registry import Erasure, PersonalData, registry
+from core.removal import Door, RemovalOutcome, removal_execute, removal_preview, rows_target, subject_targets
 from core.validators import clean_email, normalise_email, normalise_phone
+from subjects.models import Contact
 
-from . import holds
 from .models import ErasureJournalEntry
 from .report import build_sections, render_rows_html
-from .rules import LEGAL_HOLD_KEPT_BECAUSE, REFERENCED_BY_KEPT
+from .selectors import recipients_for
 
 logger = logging.getLogger(__name__)
 
@@ -167,35 +168,35 @@ def _csv_value(value: object) -> object:
 # --- Erasure (Art. 17) ------------------------------------------------------------------------
 
 
-@dataclass
-class ErasureOutcome:
-    """What an erasure did: rows erased or anonymised per model, and what was kept and why."""
-
-    erased: dict[str, int] = field(default_factory=dict)
-    kept: list[tuple[str, str]] = field(default_factory=list)
+# The answer of an erasure is the removal engine's outcome (per declared model: deleted,
+# anonymised with the fields emptied, kept and why, in words).
+ErasureOutcome = RemovalOutcome
 
 
-@dataclass
-class _Step:
-    declaration: PersonalData
-    rows: QuerySet
-    delete: bool
-
-
-def subject_erase(*, emails: list[str], actor: Actor, reference: str) -> ErasureOutcome:
+def subject_erase(
+    *,
+    emails: list[str],
+    actor: Actor,
+    reference: str,
+    door: Door = Door.REQUEST,
+    request_id: int | None = None,
+) -> RemovalOutcome:
     """Erase or anonymise the person in every registered model, in one transaction (Art. 17).
 
-    Set-based: one statement per model (and Django's cascade, itself one
-    statement per related model), never one per row. Kept, and named in the
-    outcome: declarations marked ``Erasure.KEEP``, rows under a legal hold
-    (Art. 17(3)(e)), and rows a ``must_keep`` rule names (accounting records,
-    bokføringsloven § 13; Art. 17(3)(b)). The erasure is journalled by a keyed
-    hash of each address, so ``erasure_replay`` can repeat it after a backup is
-    restored, and the addresses go on the suppression list so that a later
-    import cannot bring the person back silently.
+    The removal engine (core.removal) does the work, set-based, and keeps what
+    must be kept, naming why: declarations marked ``Erasure.KEEP``, rows under
+    a legal hold (Art. 17(3)(e)), rows a ``must_keep`` rule names (accounting
+    records, bokføringsloven § 13; Art. 17(3)(b)), and what those refer to.
+    The erasure is journalled by a keyed hash of each address, so
+    ``erasure_replay`` can repeat it after a backup is restored, and the
+    addresses go on the suppression list so that a later import cannot bring
+    the person back silently. ``door``: who asked (the person's request, or
+    staff in the admin, where open requests and objections spare the person).
     """
     addresses = _addresses(emails)
     with transaction.atomic():
+        recipients = recipients_for(emails=addresses)
+        contact_ids = list(Contact.objects.filter(email__in=addresses).values_list("pk", flat=True))
         # Journal and suppression first, so the outcome names them among what is kept.
         ErasureJournalEntry.objects.bulk_create(
             [
@@ -208,7 +209,13 @@ def subject_erase(*, emails: list[str], actor: Actor, reference: str) -> Erasure
         )
         for address in addresses:
             suppression_add(email=address, reason=SuppressionEntry.Reason.ERASURE, actor=actor)
-        outcome, files = _erase_rows(addresses, actor=actor, reference=reference)
+        outcome = removal_execute(
+            targets=subject_targets(addresses),
+            door=door,
+            actor=actor,
+            reference=reference,
+            audit_action="rights.erase",
+        )
         audit_record(
             actor=actor,
             action="rights.erase",
@@ -216,154 +223,88 @@ def subject_erase(*, emails: list[str], actor: Actor, reference: str) -> Erasure
             target_id=reference,
             fields=sorted(outcome.erased),
         )
-        transaction.on_commit(lambda: _delete_files(files))
+        gone = set(contact_ids) - set(Contact.objects.filter(pk__in=contact_ids).values_list("pk", flat=True))
+        subject_erased.send(
+            sender=subject_erase,
+            emails=addresses,
+            contact_ids=sorted(gone),
+            recipients=recipients,
+            request_id=request_id,
+            reason="admin" if door is Door.ADMIN else "request",
+        )
         transaction.on_commit(lambda: journal_file_append(addresses=addresses, reference=reference))
     return outcome
 
 
-def _erase_rows(
-    addresses: Sequence[str], *, actor: Actor, reference: str
-) -> tuple[ErasureOutcome, list[tuple[Any, str]]]:
-    """The erasure itself, without journal or suppression (``erasure_replay`` uses it too).
+def subject_erase_preview(*, emails: list[str], door: Door = Door.ADMIN) -> RemovalOutcome:
+    """What ``subject_erase`` would do now, without writing anything (the admin's confirmation page)."""
+    return removal_preview(targets=subject_targets(_addresses(emails)), door=door)
 
-    Returns the outcome and the stored files of erased rows, to delete after commit.
+
+# --- Erasure from the admin: the same engine behind a confirmation page --------------------
+
+
+def _admin_reference() -> str:
+    # The journal's reference for an erasure staff started: a time, never a name or an address.
+    return f"ADMIN-{timezone.now():%Y%m%d%H%M%S}"
+
+
+def contacts_erase(*, contacts: QuerySet, actor: Actor) -> RemovalOutcome:
+    """Erase the people behind these register rows (Art. 17), as their own request would.
+
+    By address, so everything the person is found by goes (their job
+    application, the CV file, closed requests' details, the admin log), the
+    addresses are journalled and suppressed; an open request or an objection
+    of theirs spares them (the admin is not their request).
     """
-    outcome = ErasureOutcome()
-    held = holds.held_labels(emails=addresses)
-    plan: list[_Step] = []
-    # Rows kept by a hold or a must_keep rule, per model, so that rows they refer to survive too.
-    kept_rows: dict[type[models.Model], list[QuerySet]] = defaultdict(list)
+    emails = sorted({normalise_email(e) for e in contacts.values_list("email", flat=True) if e})
+    if not emails:
+        return RemovalOutcome()
+    return subject_erase(emails=emails, actor=actor, reference=_admin_reference(), door=Door.ADMIN)
 
-    for declaration in registry.personal():
-        if not declaration.findable:
-            continue
-        rows = declaration.rows_for(addresses)
-        if declaration.erasure is Erasure.KEEP:
-            if rows.exists():
-                outcome.kept.append((declaration.label, str(declaration.kept_because)))
-            continue
-        if holds.EVERYTHING in held or declaration.label in held:
-            if rows.exists():
-                outcome.kept.append((declaration.label, str(LEGAL_HOLD_KEPT_BECAUSE)))
-                kept_rows[declaration.model].append(rows)
-            continue
-        if declaration.must_keep is not None:
-            keep = declaration.must_keep(rows)
-            if keep.exists():
-                outcome.kept.append((declaration.label, str(declaration.kept_because)))
-                kept_rows[declaration.model].append(keep)
-                rows = rows.exclude(pk__in=keep.values("pk"))
-        plan.append(_Step(declaration, rows, delete=not _can_anonymise(declaration)))
 
-    # A kept row must not lose what it refers to through a cascade (an
-    # accounting record of a contact keeps that contact's row).
-    for step in plan:
-        for kept_model, querysets in kept_rows.items():
-            for fk in _cascading_foreign_keys(kept_model, step.declaration.model):
-                for kept in querysets:
-                    referenced = step.rows.filter(pk__in=kept.values(fk.attname))
-                    if referenced.exists():
-                        outcome.kept.append((step.declaration.label, str(REFERENCED_BY_KEPT)))
-                        step.rows = step.rows.exclude(pk__in=kept.values(fk.attname))
+def contacts_erase_preview(*, contacts: QuerySet) -> RemovalOutcome:
+    emails = sorted({normalise_email(e) for e in contacts.values_list("email", flat=True) if e})
+    if not emails:
+        return RemovalOutcome(dry_run=True)
+    return subject_erase_preview(emails=emails, door=Door.ADMIN)
 
-    files = _stored_files(plan)
-    # Anonymise first: those rows are meant to stay, without the person, and
-    # would otherwise go with a cascade from a deleted row they point at.
-    plan.sort(key=lambda s: (s.delete, s.declaration.label))
-    erased: dict[str, int] = defaultdict(int)
-    if holds.EVERYTHING not in held:
-        holds.release_spent(emails=addresses)
-    try:
-        for step in plan:
-            if step.delete:
-                if step.declaration.erasure is Erasure.ANONYMISE:
-                    logger.info("rights: %s cannot be anonymised, deleting instead", step.declaration.label)
-                _deleted, per_model = step.rows.delete()
-                for label, count in per_model.items():
-                    if count:
-                        erased[label.lower()] += count
-            else:
-                count = step.declaration.anonymise_queryset(step.rows)
-                if count:
-                    erased[step.declaration.label] += count
-    except (ProtectedError, RestrictedError) as error:
-        labels = sorted({o._meta.label_lower for o in error.protected_objects if hasattr(o, "_meta")})
-        raise Conflict(
-            _(
-                "The erasure was stopped and nothing was erased: "
-                "other records still refer to this person (%s)."
-            )
-            % ", ".join(labels)
-        ) from None
 
-    declarations = {d.label: d for d in registry.personal()}
-    for label in sorted(erased):
-        declaration = declarations.get(label)
-        audit_record(
-            actor=actor,
-            action="rights.erase",
-            target_type=label,
-            target_id=reference,
-            fields=declaration.personal_fields if declaration else (),
+def job_applications_erase(*, applications: QuerySet, actor: Actor, dry_run: bool = False) -> RemovalOutcome:
+    """Remove these applications and their documents (the files once the transaction commits)."""
+    return removal_execute(
+        targets=[rows_target(applications)],
+        door=Door.ADMIN,
+        actor=actor,
+        reference=_admin_reference(),
+        audit_action="rights.erase",
+        dry_run=dry_run,
+    )
+
+
+def organisations_erase(*, organisations: QuerySet, actor: Actor, dry_run: bool = False) -> RemovalOutcome:
+    """Erase the people who represent these organisations, then the organisations themselves.
+
+    A held organisation (or a held contact of it) stays, with the reason.
+    """
+    with transaction.atomic():
+        contacts = Contact.objects.filter(organisation__in=organisations)
+        outcome = (
+            contacts_erase_preview(contacts=contacts)
+            if dry_run
+            else contacts_erase(contacts=contacts, actor=actor)
         )
-    outcome.erased = dict(sorted(erased.items()))
-    return outcome, files
-
-
-def _can_anonymise(declaration: PersonalData) -> bool:
-    """Whether every replacement fits its column (None in a NOT NULL column does not)."""
-    if declaration.erasure is not Erasure.ANONYMISE:
-        return False
-    for name, replacement in declaration.anonymise.items():
-        model_field = declaration.model._meta.get_field(name)
-        if replacement is None and not getattr(model_field, "null", False):
-            return False
-    return True
-
-
-def _cascading_foreign_keys(child: type[models.Model], parent: type[models.Model]) -> list[models.ForeignKey]:
-    """Foreign keys from ``child`` to ``parent`` whose deletion would remove the child."""
-    found = []
-    for model_field in child._meta.concrete_fields:
-        remote = getattr(model_field, "remote_field", None)
-        if (
-            isinstance(model_field, models.ForeignKey)
-            and remote is not None
-            and remote.model is parent
-            and remote.on_delete is models.CASCADE
-        ):
-            found.append(model_field)
-    return found
-
-
-def _stored_files(plan: list[_Step]) -> list[tuple[Any, str]]:
-    """(storage, name) of the files of rows about to be erased: one query per model with a file field."""
-    files: list[tuple[Any, str]] = []
-    for step in plan:
-        file_fields = [
-            f
-            for f in step.declaration.model._meta.concrete_fields
-            if isinstance(f, models.FileField) and f.name in step.declaration.personal_fields
-        ]
-        if not file_fields:
-            continue
-        # Anonymisation keeps a file only when its replacement keeps it (it never should).
-        for file_field in file_fields:
-            if not step.delete and step.declaration.anonymise.get(file_field.name) is not None:
-                continue
-            names = step.rows.exclude(**{file_field.name: ""}).values_list(file_field.name, flat=True)
-            files.extend((file_field.storage, name) for name in names if name)
-    return files
-
-
-def _delete_files(files: list[tuple[Any, str]]) -> None:
-    for storage, name in files:
-        try:
-            storage.delete(name)
-        except OSError:
-            # Logged by the file's id-free name only; the next erasure_replay does not see files,
-            # so the operator must remove it by hand.
-            logger.exception("rights: could not delete an erased document file")
+        outcome.merge(
+            removal_execute(
+                targets=[rows_target(organisations)],
+                door=Door.ADMIN,
+                actor=actor,
+                reference=_admin_reference(),
+                audit_action="rights.erase",
+                dry_run=dry_run,
+            )
+        )
+    return outcome
 
 
 def journal_file_append(*, addresses: Sequence[str], reference: str) -> None:
@@ -371,23 +312,28 @@ def journal_file_append(*, addresses: Sequence[str], reference: str) -> None:
 
     The copy outside the database is what survives when a restore rolls the
     database's own journal back too (see README, "Erasure survives a restore").
+    Called after commit; the writing is its own retried task
+    (``rights.tasks.erasure_journal_file_write``), so a missing or full journal
+    volume never stops the answer email or the redaction (issue 8, item 10).
+    Never raises: the database's own journal holds the entry either way.
     """
-    path = getattr(settings, "ERASURE_JOURNAL_FILE", "")
-    if not path:
+    if not getattr(settings, "ERASURE_JOURNAL_FILE", ""):
         return
+    from .tasks import erasure_journal_file_write
+
     at = timezone.now().isoformat()
-    lines = [
-        json.dumps(
-            {
-                "email_hash": email_hash(a, purpose=ErasureJournalEntry.HASH_PURPOSE),
-                "reference": reference,
-                "erased_at": at,
-            }
-        )
+    entries = [
+        {
+            "email_hash": email_hash(a, purpose=ErasureJournalEntry.HASH_PURPOSE),
+            "reference": reference,
+            "erased_at": at,
+        }
         for a in addresses
     ]
-    with open(path, "a", encoding="utf-8") as journal:
-        journal.write("\n".join(lines) + "\n")
+    try:
+        erasure_journal_file_write.delay(entries)
+    except Exception:
+        logger.exception("rights: could not queue the erasure journal write for %s", reference)
 
 
 # --- Rectification (Art. 16) ------------------------------------------------------------------
@@ -544,14 +490,19 @@ def erasure_replay(*, actor: Actor, since: datetime | None = None, dry_run: bool
     with transaction.atomic():
         for address in addresses:
             suppression_add(email=address, reason=SuppressionEntry.Reason.ERASURE, actor=actor)
-        outcome, files = _erase_rows(addresses, actor=actor, reference="erasure_replay")
+        outcome = removal_execute(
+            targets=subject_targets(addresses),
+            door=Door.REQUEST,
+            actor=actor,
+            reference="erasure_replay",
+            audit_action="rights.erase",
+        )
         audit_record(
             actor=actor,
             action="rights.erasure_replay",
             target_type=ErasureJournalEntry._meta.label_lower,
             fields=sorted(outcome.erased),
         )
-        transaction.on_commit(lambda: _delete_files(files))
     return ReplayOutcome(people=len(addresses), erased=outcome.erased, kept=outcome.kept)
 
 

@@ -45,6 +45,11 @@ CATEGORIES = {
     "data_subject_request": _("Your requests about your data"),
     "legal_hold": _("Legal holds"),
     "audit_trail": _("Audit trail"),
+    "portal_session": _("Visits to the privacy portal"),
+    "breach_notification": _("Messages telling you of a personal data breach"),
+    "disclosure": _("Who we have shared your data with"),
+    "business_contact": _("Contact persons at our suppliers and partners"),
+    "integration_api": _("Data our other systems sent or received about you"),
 }
 
 

@@ -13,6 +13,14 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_mixins import ServiceAdmin, csv_export_response
 from core.audit import Actor, audit_record
+from core.permissions import EXPORT_CONTACTS, user_may
+from core.removal.admin import EraseActionMixin, NoStockDeleteMixin
+from rights.services import (
+    contacts_erase,
+    contacts_erase_preview,
+    job_applications_erase,
+    organisations_erase,
+)
 
 from . import services
 from .forms import ContactForm, JobApplicationForm, OrganisationForm
@@ -45,8 +53,21 @@ def register_contact_panel(panel: ContactPanel) -> ContactPanel:
     return panel
 
 
+def _organisations_preview(*, organisations: QuerySet[Organisation]) -> Any:
+    return organisations_erase(organisations=organisations, actor=Actor.system("preview"), dry_run=True)
+
+
+def _applications_preview(*, applications: QuerySet[JobApplication]) -> Any:
+    return job_applications_erase(applications=applications, actor=Actor.system("preview"), dry_run=True)
+
+
 @admin.register(Organisation)
-class OrganisationAdmin(ServiceAdmin):
+class OrganisationAdmin(EraseActionMixin, ServiceAdmin):
+    # Erase: the people who represent it, then the organisation (core.removal).
+    erase_service = organisations_erase
+    erase_preview = _organisations_preview
+    erase_keyword = "organisations"
+    actions = ("erase_selected",)
     form = OrganisationForm
     create_service = services.organisation_create
     update_service = services.organisation_update
@@ -99,7 +120,11 @@ class InteractionInline(admin.TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(ServiceAdmin):
+class ContactAdmin(EraseActionMixin, ServiceAdmin):
+    # Erase: the person, as their own erasure request would (journal, suppression, files).
+    erase_service = contacts_erase
+    erase_preview = contacts_erase_preview
+    erase_keyword = "contacts"
     form = ContactForm
     create_service = services.contact_create
     update_service = services.contact_update
@@ -125,7 +150,7 @@ class ContactAdmin(ServiceAdmin):
     autocomplete_fields = ("organisation",)
     date_hierarchy = "last_interaction_at"
     readonly_fields = ("last_interaction_at", "created_at", "updated_at")
-    actions = ("export_csv",)
+    actions = ("export_csv", "erase_selected")
     show_full_result_count = False  # COUNT(*) of a million rows on every page view is waste
     fieldsets = (
         (
@@ -165,7 +190,11 @@ class ContactAdmin(ServiceAdmin):
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.action(description=_("Export selected contacts as CSV"))
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return user_may(request, EXPORT_CONTACTS)
+
+    # Personal data leaving as a file is its own right, apart from seeing the list.
+    @admin.action(description=_("Export selected contacts as CSV"), permissions=["export"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Contact]) -> HttpResponse:
         return csv_export_response(
             request=request,
@@ -184,7 +213,7 @@ class ContactAdmin(ServiceAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(ServiceAdmin):
+class InteractionAdmin(NoStockDeleteMixin, ServiceAdmin):
     update_service = services.interaction_update
     instance_kwarg = "interaction"
     list_display = ("occurred_at", "kind", "contact", "staff_member")
@@ -199,12 +228,22 @@ class InteractionAdmin(ServiceAdmin):
     def create_service(*, actor: Actor, **values: Any) -> Interaction:
         return services.interaction_record(actor=actor, **values)
 
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        # hardening (issue 11, 9): the column is nullable only so that erasure can
+        # anonymise; an interaction staff record is always with someone.
+        if db_field.name == "contact":
+            field.required = True
+        return field
+
 
 class ApplicationDocumentInline(admin.TabularInline):
     model = ApplicationDocument
     fields = ("title", "file", "download", "uploaded_at")
     readonly_fields = ("download", "uploaded_at")
     extra = 0
+    # A document leaves with its application, through the removal engine (its file on commit).
+    can_delete = False
 
     @admin.display(description=_("open"))
     def download(self, document: ApplicationDocument) -> str:
@@ -215,7 +254,11 @@ class ApplicationDocumentInline(admin.TabularInline):
 
 
 @admin.register(JobApplication)
-class JobApplicationAdmin(ServiceAdmin):
+class JobApplicationAdmin(EraseActionMixin, ServiceAdmin):
+    erase_service = job_applications_erase
+    erase_preview = _applications_preview
+    erase_keyword = "applications"
+    actions = ("erase_selected",)
     form = JobApplicationForm
     create_service = services.job_application_create
     update_service = services.job_application_update
@@ -248,7 +291,7 @@ class JobApplicationAdmin(ServiceAdmin):
 
 
 @admin.register(WebVisit)
-class WebVisitAdmin(ServiceAdmin):
+class WebVisitAdmin(NoStockDeleteMixin, ServiceAdmin):
     create_service = services.web_visit_record
     list_display = ("visited_at", "path", "ip_address", "contact")
     list_select_related = ("contact",)

@@ -243,7 +243,10 @@ def contacts_import(
             seen.add(values["email"])
             prepared.append(values)
     if problems:
-        raise ValidationError([f"row {p.row}, {p.field}: {p.message}" for p in problems])
+        error = ValidationError([f"row {p.row}, {p.field}: {p.message}" for p in problems])
+        # The same problems by row and field, for doors that answer in structure (the API's imports).
+        error.import_problems = problems
+        raise error
 
     created = updated = organisations_created = 0
     with transaction.atomic():

@@ -97,6 +97,7 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[dict[s
         "DJANGO_SETTINGS_MODULE": "config.settings.test_worker",
         "DATABASE_URL": database_url,
         "TEST_WORKER_MAIL_DIR": mail_dir,
+        "TEST_WORKER_QUEUE": queue,
     }
     log = open(Path(mail_dir) / "worker.log", "w")  # noqa: SIM115
     process = subprocess.Popen(

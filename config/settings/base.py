@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from core.logging import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -28,6 +30,8 @@ ENV_DEFAULTS: dict[str, tuple[type, object]] = {
     "EMAIL_URL": (str, "consolemail://"),
     "DEFAULT_FROM_EMAIL": (str, "Personvern <personvern@example.no>"),
     "PRIVACY_OFFICER_EMAIL": (str, "personvern@example.no"),
+    # consent-authority: the controller's phone on consent receipts (Kantara v1.1 requires it).
+    "CONTROLLER_PHONE": (str, "+47 00 00 00 00"),
     # Retention: a run that would remove more than this share of a category
     # stops and alerts the privacy officer; rows per batch; lock lease.
     "RETENTION_MAX_SHARE": (float, 0.4),
@@ -39,14 +43,33 @@ ENV_DEFAULTS: dict[str, tuple[type, object]] = {
     "CELERY_FILESYSTEM_DIR": (str, str(VAR_DIR / "celery")),
     "LOG_LEVEL": (str, "INFO"),
     "SECURE_SSL_REDIRECT": (bool, True),
+    # hardening: HSTS for subdomains and browser preloading (production only).
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": (bool, True),
+    "SECURE_HSTS_PRELOAD": (bool, True),
     # Reverse proxies in front of the app (CIDR networks) whose X-Forwarded-For is
     # believed (core/http.py: client_ip). Empty: the header is ignored.
     "TRUSTED_PROXIES": (list, []),
     # A copy of the erasure journal outside the database (keyed hashes only), so
     # that erasure_replay still knows every erasure after a restore; empty: off.
     "ERASURE_JOURNAL_FILE": (str, ""),
+    # --- api: the integration API and its webhooks ---
+    # Largest request body the API reads (bytes; the bulk consent check and imports).
+    "API_MAX_BODY_BYTES": (int, 20 * 1024 * 1024),
+    # Calls per minute a new API client may make (each client has its own in the admin).
+    "API_DEFAULT_RATE_LIMIT": (int, 600),
+    # Failed webhook deliveries in a row before the endpoint is paused and the privacy officer told.
+    "WEBHOOK_CIRCUIT_THRESHOLD": (int, 20),
+    # hardening: the audit chain's daily head hash is appended here, outside the
+    # database, so a restore or a rewrite of the whole chain is noticed; empty: log only.
+    "AUDIT_ANCHOR_FILE": (str, ""),
     # Test harness only: where the real worker started by the tests writes its mail.
     "TEST_WORKER_MAIL_DIR": (str, str(VAR_DIR / "test-mail")),
+    # staff-roles: two-factor login (off in `local` for the demo), lockout, staff sessions.
+    "STAFF_2FA_REQUIRED": (bool, True),
+    "STAFF_LOCKOUT_FAILURES": (int, 5),
+    "STAFF_LOCKOUT_MINUTES": (int, 30),
+    "STAFF_SESSION_HOURS": (int, 9),
+    "STAFF_SESSION_IDLE_MINUTES": (int, 30),
 }
 
 env = environ.Env(**ENV_DEFAULTS)
@@ -63,7 +86,9 @@ CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL").rstrip("/")
 TRUSTED_PROXIES = env("TRUSTED_PROXIES")
 PRIVACY_OFFICER_EMAIL = env("PRIVACY_OFFICER_EMAIL")
+CONTROLLER_PHONE = env("CONTROLLER_PHONE")
 ERASURE_JOURNAL_FILE = env("ERASURE_JOURNAL_FILE")
+AUDIT_ANCHOR_FILE = env("AUDIT_ANCHOR_FILE")
 
 DJANGO_APPS = [
     "django.contrib.admin",
@@ -78,6 +103,15 @@ THIRD_PARTY_APPS = [
     "django_celery_beat",
     "crispy_forms",
     "crispy_bootstrap5",
+    # --- api ---
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    # staff-roles: two-factor devices (TOTP, backup codes) and the login lockout.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
 ]
 LOCAL_APPS = [
     "core",
@@ -86,21 +120,39 @@ LOCAL_APPS = [
     "requests_dsar",
     "rights",
     "retention",
+    # --- api ---
+    "api",
+    # staff-roles: roles, custom permissions, two-factor login, lockout.
+    "staff",
     # accountability: recipients, disclosures, breaches, records of processing, dashboard (issue 12)
     "accountability",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    # hardening: a request id on every log line, and one scrubbed line per request.
+    "core.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # api: answers given outside DRF under /api/ (the input guard below, 404, 500) as problem documents.
+    "api.middleware.ApiProblemMiddleware",
+    # hardening: NUL, invalid UTF-8 and non-ids answer 400 before any query.
+    "core.middleware.RejectMalformedInputMiddleware",
+    # hardening: a Content-Security-Policy on every response (settings below).
+    "csp.middleware.CSPMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # staff-roles: two-factor state, the staff session's limits, then the forced enrolment.
+    "django_otp.middleware.OTPMiddleware",
+    "staff.middleware.StaffSessionMiddleware",
+    "staff.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # staff-roles: django-axes last, as its documentation asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -214,15 +266,32 @@ RETENTION_BATCH_SIZE = env("RETENTION_BATCH_SIZE")
 # the lock to expire after this long, then the next run takes over.
 RETENTION_LOCK_LEASE_SECONDS = env("RETENTION_LOCK_LEASE_SECONDS")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
-}
+# hardening: structured logs (core/logging.py): every line scrubbed of query strings,
+# tokens, email addresses and phone numbers, with the request id; JSON in production.
+LOG_LEVEL = env("LOG_LEVEL")
+LOGGING = logging_config(json=False, level=LOG_LEVEL)
 
 LOGIN_URL = "admin:login"
+
+# --- hardening: Content-Security-Policy (django-csp) ---------------------------------------------
+# Art. 32: a script injected into a page (a name, a note) cannot run, and nothing is
+# loaded from a third party. No inline script anywhere; inline style *attributes*
+# (the admin's and a few tables') are allowed, <style> blocks are not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # Periodic tasks, declared here and created in django-celery-beat's tables
 # after migrate (core.schedules); staff change them in the admin afterwards.
@@ -259,10 +328,17 @@ PERIODIC_TASKS: dict[str, dict[str, object]] = {
         "description": "Tells contacts collected from someone else where we got their data (Art. 14), "
         "within a month of collection, once.",
     },
+    # hardening: the audit trail's hash chain (Art. 32).
+    "audit chain verification": {
+        "task": "core.tasks.audit_chain_verify",
+        "crontab": {"minute": "10", "hour": "2"},
+        "description": "Verifies the audit trail's hash chain, emails the privacy officer on a break and "
+        "writes the head hash to the log and AUDIT_ANCHOR_FILE.",
+    },
     "consent: expire unconfirmed sign-ups": {
         "task": "consent.tasks.consent_confirmations_expire",
         "crontab": {"minute": "45", "hour": "4"},
-        "description": "Records in the consent ledger that web sign-ups not confirmed in time expired.",
+        "description": "Deletes web sign-ups nobody confirmed within CONSENT_CONFIRMATION_DAYS.",
     },
     # --- accountability (issue 12) ---
     "accountability: recipient reminders": {
@@ -312,11 +388,115 @@ DSAR_RATE_LIMITS = {
     "link_ip": (30, 3600),
 }
 
+# --- removal-doors: nothing outlives its purpose (issue 8, item 9; Art. 5(1)(e)) ---
+# An access or portability answer (a full copy of the person's data) is deleted
+# this many days after the request closed; a portal session lasts this many
+# minutes; a data subject's IP address in the audit trail and the request
+# history is emptied after this many days. Declared in requests_dsar/personal_data.py
+# and core/personal_data.py, shown in the access report and the admin.
+DSAR_ANSWER_FILE_KEEP_DAYS = 30
+DSAR_PORTAL_SESSION_MINUTES = 120
+AUDIT_SUBJECT_IP_KEEP_DAYS = 90
+PERIODIC_TASKS.update(
+    {
+        "data-subject requests: delete old answer files": {
+            "task": "requests_dsar.tasks.requests_answer_files_expire",
+            "crontab": {"minute": "40", "hour": "3"},
+            "description": "Deletes access and portability answers DSAR_ANSWER_FILE_KEEP_DAYS (30) days "
+            "after the request closed (Art. 5(1)(e)).",
+        },
+        "data subjects' IP addresses: empty after their period": {
+            "task": "requests_dsar.tasks.subject_ips_expire",
+            "crontab": {"minute": "50", "hour": "3"},
+            "description": "Empties the IP address of data subjects in the audit trail and the request "
+            "history after AUDIT_SUBJECT_IP_KEEP_DAYS (90) days (Art. 5(1)(e)).",
+        },
+        "sessions: clear expired": {
+            "task": "requests_dsar.tasks.sessions_clear_expired",
+            "crontab": {"minute": "20", "hour": "4"},
+            "description": "Deletes expired sessions (clearsessions); a portal session names a request.",
+        },
+    }
+)
+
 # Consent (consent/): how long a double opt-in link and an unsubscribe link
 # stay valid, and how many contacts one notice-campaign task emails.
 CONSENT_CONFIRMATION_DAYS = 7
 CONSENT_UNSUBSCRIBE_LINK_DAYS = 365
 CONSENT_NOTICE_BATCH_SIZE = 200
 
+# --- api: the integration API (api/) and its signed webhooks (api/webhooks/) ---
+API_MAX_BODY_BYTES = env("API_MAX_BODY_BYTES")
+API_DEFAULT_RATE_LIMIT = env("API_DEFAULT_RATE_LIMIT")
+WEBHOOK_CIRCUIT_THRESHOLD = env("WEBHOOK_CIRCUIT_THRESHOLD")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Personvern integration API",
+    "DESCRIPTION": "Consent checks, contacts, interactions, suppression and data-subject requests "
+    "for the company's other systems; errors are RFC 9457 problem documents.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Swagger UI and Redoc from our own static files, never a CDN (CSP, availability).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "ApiKey": {"type": "apiKey", "in": "header", "name": "Authorization",
+                       "description": "`Api-Key <prefix>.<secret>`"}
+        }
+    },
+    "SECURITY": [{"ApiKey": []}],
+}
+PERIODIC_TASKS["api: webhook retries"] = {
+    "task": "api.tasks.webhooks_deliver_due",
+    "every_seconds": 60,
+    "description": "Sends webhook deliveries whose retry has come (exponential backoff, about three days).",
+}
+PERIODIC_TASKS["api: forget idempotent answers"] = {
+    "task": "api.tasks.idempotency_forget",
+    "crontab": {"minute": "50", "hour": "3"},
+    "description": "Deletes the stored first answers of API calls older than a day.",
+}
 # Accountability (accountability/): people told of a breach per task (Art. 34).
 BREACH_COMMUNICATION_BATCH_SIZE = 200
+# Staff access (staff/): two-factor login, lockout, sessions. Art. 32: a staff
+# login reaches every personal fact the company holds.
+# Two-factor login (django-otp): every staff user enrols a TOTP app at first
+# login and gets single-use backup codes; off only in `local` for the demo.
+STAFF_2FA_REQUIRED = env("STAFF_2FA_REQUIRED")
+OTP_TOTP_ISSUER = "Personvern"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no TOTP key or backup code on an admin page
+STAFF_BACKUP_CODES = 10
+# Lockout (django-axes) after repeated failed logins, per user name and per
+# client address separately; the address is the one core.http.client_ip vouches for.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env("STAFF_LOCKOUT_FAILURES")
+AXES_COOLOFF_TIME = env("STAFF_LOCKOUT_MINUTES") / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "staff/locked_out.html"
+AXES_VERBOSE = False  # its log lines carry user names and addresses
+# Staff sessions end after a working day, or after half an hour without a
+# request (staff.middleware.StaffSessionMiddleware, on the server); login rotates
+# the key. The cookie's own age stays Django's: it also carries portal visitors.
+STAFF_SESSION_SECONDS = env("STAFF_SESSION_HOURS") * 3600
+STAFF_SESSION_IDLE_SECONDS = env("STAFF_SESSION_IDLE_MINUTES") * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"

@@ -20,6 +20,8 @@ STORAGES = {
 # (tests/conftest.py: `celery_worker_process`), which switches this off.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# staff-roles: tests log in with force_login; tests/staff switch two-factor login on.
+STAFF_2FA_REQUIRED = False
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 REAL_REDIS = bool(env("REDIS_URL"))
 

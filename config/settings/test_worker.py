@@ -9,3 +9,6 @@ from .test import *  # noqa: F403
 CELERY_TASK_ALWAYS_EAGER = False
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = env("TEST_WORKER_MAIL_DIR")
+# Tasks the worker queues itself (an email queued by a task) go to the test's private queue,
+# the only one this worker consumes.
+CELERY_TASK_DEFAULT_QUEUE = env.str("TEST_WORKER_QUEUE", default="celery")

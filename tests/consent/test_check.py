@@ -66,9 +66,11 @@ def test_an_objection_to_direct_marketing_overrides_every_consent():
     assert not allowed(contact, "marketing_products")
     assert not allowed(contact, "marketing_events")
     assert not allowed(contact, "partner_marketing")
-    # A later consent does not undo the objection.
+    # Issue 9 (4): only the person's fresh, confirmed consent after the objection clears a
+    # topic, and only that topic; the consents given before stay stopped.
     grant(contact, "partner_marketing")
-    assert not allowed(contact, "partner_marketing")
+    assert allowed(contact, "partner_marketing")
+    assert not allowed(contact, "marketing_products")
     assert selectors.email_is_suppressed(email=contact.email)
 
 
@@ -301,7 +303,9 @@ def test_a_customer_whose_contract_has_ended_is_no_longer_an_existing_customer()
     assert not allowed(contact)
 
 
-def test_a_consent_to_direct_marketing_lifts_an_earlier_objection():
+def test_consenting_to_direct_marketing_again_does_not_bring_back_the_topics_given_before_the_objection():
+    # Issue 9 (4): the person's own later tick on "direct marketing" lifts the objection as such,
+    # but a topic consent given before the objection needs a fresh consent of its own.
     contact = ContactFactory()
     grant(contact)
     services.objection_record(
@@ -313,6 +317,8 @@ def test_a_consent_to_direct_marketing_lifts_an_earlier_objection():
     )
     assert not allowed(contact)
     grant(contact, "direct_marketing")
+    assert not allowed(contact)
+    grant(contact)  # fresh, confirmed, after the objection
     assert allowed(contact)
 
 

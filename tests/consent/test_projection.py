@@ -16,18 +16,19 @@ from hypothesis import strategies as st
 
 from consent import rules, selectors, services
 from consent.models import ConsentEvent, ConsentState
+from core.audit import Actor
 from core.errors import ApplicationError
 from tests.consent.factories import PERSON, WORDING
 from tests.subjects.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
 
-PURPOSES = ("marketing_products", "web_analytics", "direct_marketing")
-CHANNELS = ("portal", "web_form", "email_link")
+PURPOSES = ("marketing_products", "web_analytics", "direct_marketing", "relationship_management")
+CHANNELS = ("portal", "email_link", "import", "api")
 
 operations = st.lists(
     st.tuples(
-        st.sampled_from(("grant", "confirm", "withdraw", "object", "expire")),
+        st.sampled_from(("grant", "withdraw", "object", "signup", "confirm", "expire")),
         st.integers(min_value=0, max_value=1),
         st.sampled_from(PURPOSES),
         st.sampled_from(CHANNELS),
@@ -36,19 +37,28 @@ operations = st.lists(
 )
 
 
+def _evidence(channel):
+    if channel == "import":
+        return {"actor": Actor.system("import"), "reference": "import-2026"}
+    if channel == "api":
+        return {"actor": Actor.api_client("crm"), "reference": "crm"}
+    return {"actor": PERSON, "ip_address": "192.0.2.7", "user_agent": "test"}
+
+
 def _apply(op, contact, code, channel, tokens):
-    evidence = {"actor": PERSON, "ip_address": "192.0.2.7", "user_agent": "test"}
+    evidence = _evidence(channel)
     if op == "grant":
+        services.consent_grant(
+            contact=contact, purpose_code=code, channel=channel, wording=WORDING, **evidence
+        )
+    elif op == "signup":
         with TestCase.captureOnCommitCallbacks(execute=True):
-            services.consent_grant(
-                contact=contact, purpose_code=code, channel=channel, wording=WORDING, **evidence
+            services.signup_create(
+                email=contact.email, name="x", topics=[code], language="nb", ip_address="192.0.2.9"
             )
-        if channel == "web_form":
-            tokens[(contact.pk, code)] = re.search(
-                r"/consent/confirm/([^\s/]+)/", mail.outbox[-1].body
-            ).group(1)
+        tokens[contact.pk] = re.search(r"/consent/confirm/([^\s/]+)/", mail.outbox[-1].body).group(1)
     elif op == "confirm":
-        services.consent_confirm(token=tokens.get((contact.pk, code), "no-token"), ip_address="192.0.2.7")
+        services.signup_confirm(token=tokens.get(contact.pk, "no-token"), ip_address="192.0.2.7")
     elif op == "withdraw":
         services.consent_withdraw(contact=contact, purpose_code=code, channel=channel, **evidence)
     elif op == "object":
@@ -79,9 +89,10 @@ def test_the_projection_equals_the_state_replayed_from_the_ledger(ops):
         transaction.set_rollback(True)
 
 
-def test_a_confirmation_after_a_withdrawal_does_not_bring_the_consent_back():
+def test_a_legacy_confirmation_after_a_withdrawal_does_not_bring_the_consent_back():
     assert rules.replay([("granted", "web_form"), ("withdrawn", "portal"), ("confirmed", "email_link")]) == (
         "withdrawn"
     )
     assert rules.replay([("granted", "web_form"), ("confirmed", "email_link")]) == "granted"
+    assert rules.replay([("granted", "web_form")]) is None
     assert rules.replay([("granted", "portal")]) == "granted"

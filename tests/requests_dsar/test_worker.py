@@ -7,6 +7,7 @@ from email import policy
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from requests_dsar.models import DataSubjectRequest, RequestEmail
 from tests.conftest import wait_for
@@ -65,3 +66,31 @@ def test_the_worker_sends_the_links_and_builds_the_access_answer(celery_worker, 
     assert request.answer_file
     kinds = set(RequestEmail.objects.filter(request=request).values_list("kind", flat=True))
     assert kinds == {"verify", "received", "completed"}
+
+
+def test_the_worker_answers_and_redacts_an_erasure_while_the_journal_volume_is_missing(
+    celery_worker, client, staff_user, settings, tmp_path
+):
+    # Issue 8, item 10: the journal path .env.example suggests, on a volume not mounted.
+    settings.ERASURE_JOURNAL_FILE = str(tmp_path / "not-mounted" / "erasure-journal.jsonl")
+    to = "kari.erasure@firma.no"
+    ContactFactory(email=to, name="Kari Sletting")
+    request = DataSubjectRequest.objects.create(
+        reference="DSR-WORKER1", type="erasure", status="verified", email=to, name="Kari Sletting",
+        language="en", received_at=timezone.now(), first_due_date=timezone.localdate(),
+        due_date=timezone.localdate(),
+    )  # fmt: skip
+    mail_dir = celery_worker["mail_dir"]
+
+    client.force_login(staff_user)
+    response = client.post(
+        f"/admin/requests_dsar/datasubjectrequest/{request.pk}/act/complete/", {"answer": ""}
+    )
+
+    assert response.status_code == 302
+    answer = wait_for(lambda: [b for b in worker_mail(mail_dir, to) if "We have erased" in b], timeout=30)
+    assert answer
+    wait_for(lambda: DataSubjectRequest.objects.filter(pk=request.pk).exclude(redacted_at=None).exists())
+    request.refresh_from_db()
+    assert (request.email, request.name) == ("", "")
+    wait_for(lambda: RequestEmail.objects.filter(request=request, status="sent", to="").exists())

@@ -112,6 +112,10 @@ class TestEveryType:
         with time_machine.travel(later):
             expired = client.get(f"/portal/download/{token}/")
             assert expired.status_code == 400
+            # The portal session lasted a visit (DSAR_PORTAL_SESSION_MINUTES); the emailed
+            # status link opens it again.
+            assert client.get("/portal/status/").status_code == 403
+            client.get(f"/portal/s/{last_link('s')}/")
             with committed():
                 client.post("/portal/status/", {"action": "download_link"})
             fresh = last_link("download")

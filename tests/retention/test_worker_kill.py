@@ -114,3 +114,28 @@ def test_a_sweep_whose_whole_worker_is_killed_loses_nothing_and_the_next_run_fin
     killable_worker.start()  # a fresh worker, as after a crash and restart
     run_again_until_finished(time.monotonic())
     assert_nothing_kept_and_nothing_lost(register)
+
+
+@pytest.mark.redis
+def test_a_redelivered_sweep_takes_over_its_own_interrupted_run_without_waiting_for_the_lease(
+    killable_worker, register
+):
+    # Issue 8, found broken 7: with the default lease the redelivered task found the dead run's
+    # lease, quit at INFO, and the night's sweep was skipped. Here the lease is ten minutes.
+    killable_worker.env["TEST_RETENTION_LOCK_LEASE_SECONDS"] = "600"
+    killable_worker.start()
+    retention_sweep_task.delay(codes=["contacts"], trigger=SweepRun.Trigger.SCHEDULE)
+    wait_until_mid_sweep(register)
+
+    killable_worker.kill_pool_process()
+
+    # No second task is sent: the same task, redelivered, finishes the work well within the lease.
+    finished = wait_for(
+        lambda: SweepRun.objects.filter(policy_code="contacts", status=SweepRun.Status.FINISHED).first(),
+        timeout=45,
+    )
+    assert_nothing_kept_and_nothing_lost(register)
+    runs = list(SweepRun.objects.filter(policy_code="contacts").order_by("started_at", "pk"))
+    assert runs[0].status == SweepRun.Status.INTERRUPTED
+    # The run knows its task; the take-over is the same task.
+    assert finished.task_id and {r.task_id for r in runs} == {finished.task_id}

@@ -27,3 +27,8 @@ class Command(BaseCommand):
                 "at http://127.0.0.1:8000/admin/"
             )
         )
+        # staff-roles: one login per role (staff/roles.py), same password.
+        from staff.demo import demo_role_users_create
+
+        for username, role in demo_role_users_create(password=DEMO_PASSWORD):
+            self.stdout.write(f"  {role}: {username} / {DEMO_PASSWORD}")

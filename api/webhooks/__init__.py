@@ -1,0 +1,1 @@
+"""Signed webhooks out: subscriptions, deliveries, and the receivers of core.events."""
