@@ -28,10 +28,6 @@ WHITELIST: dict[tuple[str, str], str] = {
     ("consent/services.py", "consent_confirmations_expire"): "unconfirmed sign-ups, to move onto the engine",
     # Owned by the api app: stored answers to retried calls, forgotten after a day.
     ("api/services.py", "idempotency_forget"): "a day's idempotency answers, to move onto the engine",
-    # Owned by removal-doors (issue 8 items 9-10): restrictions dropped with the redaction, and
-    # requests never confirmed purged. To move onto the engine.
-    ("requests_dsar/services/redaction.py", "request_redact"): "to move onto core.removal (removal-doors)",
-    ("requests_dsar/services/expiry.py", "requests_unconfirmed_purge"): "to move onto core.removal",
 }
 
 
