@@ -80,6 +80,16 @@ class _Context:
     dry_run: bool
     outcome: RemovalOutcome
     touched: dict[str, PersonalData] = field(default_factory=dict)
+    # A dry run writes nothing, so a row that is a target of its own and also hangs off another
+    # target would be counted twice; the cascade leaves such rows to their own target.
+    targeted: dict[type[models.Model], list[QuerySet]] = field(default_factory=dict)
+
+    def not_targeted(self, rows: QuerySet) -> QuerySet:
+        if not self.dry_run:
+            return rows
+        for target_rows in self.targeted.get(rows.model, []):
+            rows = rows.exclude(pk__in=_pks(target_rows))
+        return rows
 
     @property
     def guards_apply(self) -> bool:
@@ -318,7 +328,7 @@ def _remove_children(
         raise RuntimeError(f"removal: relations deeper than {MAX_DEPTH} below {model._meta.label}")
     for relation in _relations(model):
         child, fk = relation.related_model, relation.field
-        children = child._base_manager.filter(**{f"{fk.name}__in": _pks(rows)})
+        children = ctx.not_targeted(child._base_manager.filter(**{f"{fk.name}__in": _pks(rows)}))
         if child._meta.auto_created:
             if children.exists():
                 _cut_many_to_many(relation, children, ctx)
@@ -478,6 +488,9 @@ def removal_execute(
     )
     outcome = RemovalOutcome(dry_run=dry_run)
     ctx = _Context(door=door, dry_run=dry_run, outcome=outcome)
+    if dry_run:
+        for target in targets:
+            ctx.targeted.setdefault(target.declaration.model, []).append(target.rows)
     with transaction.atomic():
         for target in targets:
             _run_target(target, ctx)

@@ -171,3 +171,17 @@ def test_a_stranger_cannot_erase(client, stranger, kari):
 
     assert response.status_code == 302 and "/login/" in response["Location"]
     assert Contact.objects.filter(pk=kari.contact.pk).exists()
+
+
+def test_the_preview_counts_each_row_once_and_matches_the_erasure(kari):
+    from core.audit import Actor
+    from rights.services import contacts_erase, contacts_erase_preview
+
+    contacts = Contact.objects.filter(pk=kari.contact.pk)
+    preview = contacts_erase_preview(contacts=contacts)
+
+    assert preview.anonymised["subjects.interaction"] == 3
+    assert preview.erased["subjects.webvisit"] == 1
+    done = contacts_erase(contacts=contacts, actor=Actor.system("test"))
+    assert done.erased == preview.erased
+    assert done.anonymised == preview.anonymised
