@@ -20,5 +20,10 @@ class NotFound(ApplicationError):
     pass
 
 
+class PermissionDenied(ApplicationError):
+    """A rule about who may act (api.problems turns it into a 403). Named like Django's own
+    exception, which it is not: import it as ``core.errors.PermissionDenied``, never bare."""
+
+
 class Conflict(ApplicationError):
     """The action clashes with the current state (already done, already claimed)."""
