@@ -21,12 +21,10 @@ from django.views.decorators.http import require_http_methods
 from core.errors import ApplicationError, Conflict, NotFound
 from core.http import client_ip
 from requests_dsar.ratelimit import rate_limit_hit
+from requests_dsar.selectors import portal_session_email
 
 from . import selectors, services
 from .forms import SubscribeForm
-
-# The portal's session key for the address its emailed link confirmed (requests_dsar.views).
-PORTAL_SESSION_EMAIL = "dsar_email"
 
 
 def _language() -> str:
@@ -151,7 +149,8 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def receipts(request: HttpRequest) -> HttpResponse:
     """The portal's download of every consent receipt (Kantara v1.1), for the confirmed address only."""
-    email = request.session.get(PORTAL_SESSION_EMAIL)
+    # The portal session holds the request, not the address (requests_dsar.selectors).
+    email = portal_session_email(request)
     if not email:
         return _problem(
             request,
