@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from core.errors import ApplicationError, Conflict, NotFound
 from core.http import client_ip
 from requests_dsar.ratelimit import rate_limit_hit
+from requests_dsar.selectors import portal_session_email
 
 from . import selectors, services
 from .forms import SubscribeForm
@@ -148,10 +149,8 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def receipts(request: HttpRequest) -> HttpResponse:
     """The portal's download of every consent receipt (Kantara v1.1), for the confirmed address only."""
-    from requests_dsar.views import _session_request  # the portal's one reading of its session
-
-    dsar = _session_request(request)
-    email = dsar.email if dsar is not None else ""
+    # The portal session holds the request, not the address (requests_dsar.selectors).
+    email = portal_session_email(request)
     if not email:
         return _problem(
             request,

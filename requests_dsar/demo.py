@@ -104,7 +104,8 @@ def seed_requests(ctx: DemoContext) -> None:
         )
         emails.append(
             RequestEmail(
-                request=request, kind="verify", sent_at=submitted, to=request.email,
+                request=request, kind="verify", status=RequestEmail.Status.SENT, queued_at=submitted,
+                sent_at=submitted, to=request.email,
                 subject="Bekreft henvendelsen din om personopplysninger",
                 body="" if redacted else "Vi har mottatt en henvendelse fra denne adressen. [lenke fjernet]",
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from core.validators import normalise_email
 
@@ -50,3 +51,26 @@ def requests_due(*, assignee=None) -> QuerySet[DataSubjectRequest]:
     if assignee is not None:
         rows = rows.filter(assignee=assignee)
     return rows.order_by("due_date", "submitted_at")
+
+
+# The portal session's one key: the id of the request whose emailed link the browser
+# followed (never the address, issue 8 item 9).
+PORTAL_SESSION_REQUEST = "dsar_request_id"
+
+
+def portal_session_request(request: HttpRequest) -> DataSubjectRequest | None:
+    """The request the browser's portal session may see; None once redacted or without one."""
+    pk = request.session.get(PORTAL_SESSION_REQUEST)
+    if not isinstance(pk, int):
+        return None
+    return DataSubjectRequest.objects.filter(pk=pk, redacted_at=None).exclude(email="").first()
+
+
+def portal_session_email(request: HttpRequest) -> str:
+    """The address the portal session's emailed link confirmed, read from the request; "" if none.
+
+    The one way every portal page (status, preferences, consent receipts) learns
+    whose data it may show.
+    """
+    found = portal_session_request(request)
+    return found.email if found is not None else ""

@@ -25,7 +25,7 @@ from .ratelimit import rate_limit_hit
 # never the address (issue 8, item 9): the address stays in the database, where
 # erasure and redaction reach it. A session that outlives its purpose is cleared
 # by the beat task sessions_clear_expired.
-SESSION_REQUEST = "dsar_request_id"
+SESSION_REQUEST = selectors.PORTAL_SESSION_REQUEST
 
 
 def _rate_limited(request: HttpRequest, template: str, context: dict) -> HttpResponse:
@@ -135,10 +135,7 @@ def status_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _session_request(request: HttpRequest) -> DataSubjectRequest | None:
-    pk = request.session.get(SESSION_REQUEST)
-    if not pk:
-        return None
-    return DataSubjectRequest.objects.filter(pk=pk, redacted_at=None).exclude(email="").first()
+    return selectors.portal_session_request(request)
 
 
 @never_cache
