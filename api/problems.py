@@ -172,8 +172,6 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         )  # fmt: skip
     if isinstance(exc, core_errors.NotFound):
         return problem_response(status_code=404, kind="not-found", detail=exc.message, instance=instance)
-    if isinstance(exc, core_errors.PermissionDenied):
-        return problem_response(status_code=403, kind="forbidden", detail=exc.message, instance=instance)
     if isinstance(exc, core_errors.Conflict):
         return problem_response(status_code=409, kind="conflict", detail=exc.message, instance=instance)
     if isinstance(exc, core_errors.ApplicationError):

@@ -166,3 +166,15 @@ def test_a_client_claiming_the_portal_still_acts_as_an_integration(caller):
     assert not caller.get(CHECK, {"purpose": "marketing_products", "email": contact.email}).json()["allowed"]
     event = ConsentEvent.objects.filter(contact=contact).latest("pk")
     assert event.channel == "api" and "via:api" in event.reference
+
+
+def test_every_application_error_the_services_raise_is_a_problem_document():
+    """core.errors may change: the handler must map each class it has, never crash into a 500."""
+    from api.problems import problem_exception_handler
+    from core import errors
+
+    for name in dir(errors):
+        cls = getattr(errors, name)
+        if isinstance(cls, type) and issubclass(cls, errors.ApplicationError):
+            response = problem_exception_handler(cls("a rule"), {})
+            assert 400 <= response.status_code < 500, name
