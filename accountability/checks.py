@@ -33,7 +33,7 @@ def check_recipients_registered(app_configs: Any = None, **kwargs: Any) -> list[
     except DatabaseError:
         # Before the first migrate there is no register to compare with; migrate seeds it.
         return []
-    return [
+    errors = [
         checks.Error(
             f"The recipient code {code!r} (declared by {', '.join(sorted(models))}) is not in the "
             "register of recipients.",
@@ -43,3 +43,36 @@ def check_recipients_registered(app_configs: Any = None, **kwargs: Any) -> list[
         for code, models in sorted(declared.items())
         if code not in known
     ]
+    return errors + _configured_codes_registered()
+
+
+# Models of other apps whose rows name a recipient code (the integration API's clients and webhooks).
+CONFIGURED_RECIPIENT_FIELDS = (("api", "ApiClient", "recipient"), ("api", "WebhookSubscription", "recipient"))
+
+
+def _configured_codes_registered() -> list[checks.CheckMessage]:
+    from django.apps import apps
+
+    from .models import Recipient
+
+    errors = []
+    for app_label, model_name, field_name in CONFIGURED_RECIPIENT_FIELDS:
+        try:
+            model = apps.get_model(app_label, model_name)
+        except LookupError:
+            continue
+        try:
+            used = set(model._default_manager.exclude(**{field_name: ""}).values_list(field_name, flat=True))
+            known = set(Recipient.objects.filter(code__in=sorted(used)).values_list("code", flat=True))
+        except DatabaseError:
+            return []
+        errors += [
+            checks.Error(
+                f"{model._meta.label} rows name the recipient code {code!r}, which is not in the register "
+                "of recipients: disclosures to it cannot be logged.",
+                hint="Add it under Accountability > Recipients, or correct the code on those rows.",
+                id="accountability.E002",
+            )
+            for code in sorted(used - known)
+        ]
+    return errors

@@ -139,15 +139,18 @@ def _trend(figures: list[Any], key: str, title: str, months: list[date], labels:
     return _finish(chart)
 
 
-def _audit_chain_last_check() -> Any:
-    """``core.selectors.audit_chain_last_verified`` when the audit chain exists, else None (not available)."""
+def _audit_chain_last_check() -> tuple[bool, Any]:
+    """(available, when): ``core.selectors.audit_chain_last_verified`` when the audit chain exists.
+
+    Not available (False) without it; available but None when the chain was never found intact.
+    """
     reader = getattr(import_module("core.selectors"), "audit_chain_last_verified", None)
     if reader is None:
-        return None
+        return False, None
     try:
-        return reader()
+        return True, reader()
     except Exception:  # the hardening side's read must never break the front page
-        return None
+        return False, None
 
 
 def dashboard_context(*, now: datetime | None = None) -> dict[str, Any]:
@@ -193,6 +196,7 @@ def dashboard_context(*, now: datetime | None = None) -> dict[str, Any]:
     heartbeat = WorkerHeartbeat.objects.filter(name="worker").first()
     notices = list(PrivacyNotice.objects.filter(effective_from__gt=now).order_by("effective_from")[:5])
     # Plain tuples: a few hundred figures as model instances cost more than the query.
+    audit_available, audit_check = _audit_chain_last_check()
     figures = list(
         DashboardFigure.objects.values_list("key", "dimension", "month", "value", "refreshed_at", named=True)
     )
@@ -216,7 +220,8 @@ def dashboard_context(*, now: datetime | None = None) -> dict[str, Any]:
         "runs": runs,
         "heartbeat": heartbeat,
         "heartbeat_stale": heartbeat is None or heartbeat.seen_at < now - timedelta(minutes=5),
-        "audit_check": _audit_chain_last_check(),
+        "audit_available": audit_available,
+        "audit_check": audit_check,
         "notices": notices,
         "deletions_due": sorted(by_key["deletions_due_30d"].items()),
         "refreshed_at": refreshed,

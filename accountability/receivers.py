@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db import transaction
@@ -12,6 +13,9 @@ from core.audit import Actor
 from core.events import data_disclosed
 
 from . import services
+from .models import Recipient
+
+logger = logging.getLogger(__name__)
 
 
 @receiver(data_disclosed, dispatch_uid="accountability.disclosure_log")
@@ -27,6 +31,12 @@ def log_disclosure(
     **kwargs: Any,
 ) -> None:
     # Art. 30(1)(d) and 15(1)(c): the row commits with the disclosure it describes, or neither does.
+    if not Recipient.objects.filter(code=recipient).exists():
+        # A code the register lacks (set on an API client or a webhook by hand): the data has
+        # already left, so refusing would only roll back the sender's record of it and send it
+        # again. Logged by code (never a person); the database check names it (accountability.E002).
+        logger.error("disclosure to unregistered recipient %r not logged (channel %s)", recipient, channel)
+        return
     services.disclosure_record(
         recipient=recipient,
         contact_ids=contact_ids,

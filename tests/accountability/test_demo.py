@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 def test_the_demo_seeds_recipients_disclosures_breaches_records_and_figures():
     call_command("seed_demo", "--contacts", "60", "--interactions-per-contact", "2", stdout=io.StringIO())
-    assert Recipient.objects.get(code="cloud_backup").serves.code == "hosting_provider"
+    assert Recipient.objects.get(code="crm_provider").transfer_mechanism == "scc"
     assert Disclosure.objects.count() >= 5
     running = [b for b in Breach.objects.all() if b.clock_running]
     assert len(running) == 1 and Breach.objects.count() == 2

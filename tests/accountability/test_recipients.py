@@ -84,12 +84,27 @@ def test_the_disclosure_rolls_back_with_its_sender():
     assert not Disclosure.objects.exists()
 
 
-def test_a_disclosure_to_an_unregistered_recipient_fails_the_sender():
+def test_a_disclosure_to_an_unregistered_recipient_is_refused_by_staff_but_not_held_against_the_sender(
+    caplog,
+):
     kari = ContactFactory()
     with pytest.raises(ValidationError):
-        data_disclosed.send(sender=None, recipient="unknown_party", contact_ids=[kari.pk],
-                            categories=["contact"], channel="export")  # fmt: skip
+        services.disclosure_record(recipient="unknown_party", contact_ids=[kari.pk], categories=["contact"],
+                                   channel="manual", actor=Actor.system("t"))  # fmt: skip
+    # The data already left by a webhook: refusing would roll the delivery back and send it again.
+    data_disclosed.send(sender=None, recipient="unknown_party", contact_ids=[kari.pk],
+                        categories=["contact"], channel="webhook")  # fmt: skip
     assert not Disclosure.objects.exists()
+    assert "unknown_party" in caplog.text and kari.email not in caplog.text
+
+
+def test_the_check_names_a_recipient_code_set_on_a_webhook_but_not_registered():
+    from api.models import WebhookSubscription
+
+    WebhookSubscription.objects.create(recipient="erp_vendor", url="https://erp.example.no/hook",
+                                       events=["subject.erased"], secret="whsec_test")  # fmt: skip
+    errors = check_recipients_registered(databases=["default"])
+    assert [(e.id, "erp_vendor" in e.msg) for e in errors] == [("accountability.E002", True)]
 
 
 def test_disclosures_for_lists_the_persons_rows_only():
