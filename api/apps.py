@@ -11,4 +11,5 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         # The receivers of core.events that turn domain events into webhook deliveries.
+        from . import schema  # noqa: F401  (the schema's description of the API key)
         from .webhooks import receivers  # noqa: F401

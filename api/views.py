@@ -23,8 +23,10 @@ from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from consent import machine as consent_machine
 from consent import selectors as consent_selectors
 from consent import services as consent_services
+from consent.models import Channel as ConsentChannel
 from core import errors as core_errors
 from core.validators import normalise_email
 from requests_dsar import services as request_services
@@ -190,14 +192,18 @@ class ConsentEventView(ApiView):
                 status_code=404, kind="not-found",
                 detail=_("No contact has this address; push the contact first (POST /api/v1/contacts)."),
             )  # fmt: skip
-        # The evidence names the client, when the person acted and the client's own reference.
-        reference = f"api-client:{client.pk} at:{values['occurred_at'].isoformat()}"
+        # The evidence names the client, where and when the person acted, and the client's
+        # own reference. The ledger's channel is always "api" with an integration's
+        # authority: a client's word that the person acted in the portal is not the
+        # person's confirmed act, so it can never lift the person's own opt-out.
+        reference = f"api-client:{client.pk} via:{values['channel']} at:{values['occurred_at'].isoformat()}"
         if values.get("reference"):
             reference += f" ref:{values['reference']}"
         common = {
             "contact": contact,
             "purpose_code": values["purpose"],
-            "channel": values["channel"],
+            "channel": ConsentChannel.API,
+            "authority": consent_machine.INTEGRATION,
             "actor": client_actor(request),
             "ip_address": values.get("ip_address") or None,
             "user_agent": values.get("user_agent", ""),

@@ -158,8 +158,27 @@ def _purpose_facts(purpose: Purpose) -> machine.PurposeFacts:
     )
 
 
-def _authority(channel: str, authority: str | None) -> str:
-    return machine.authority_of(authority=authority or "", channel=channel)
+def _authority(channel: str, authority: str | None, actor: Actor | None = None) -> str:
+    """The authority of an act: what the actor proves, never more than that.
+
+    A staff member is ``staff``, an API client ``integration`` and a job ``import`` or
+    ``system``, whatever channel they name; only the person's own door (the portal's
+    session, a signed link) is ``person_confirmed``. A claimed authority must match.
+    """
+    kinds = AuditEvent.ActorKind
+    if actor is None or actor.kind == kinds.SUBJECT:
+        proven = machine.authority_of(authority="", channel=channel)
+        if actor is not None and proven not in (machine.PERSON_CONFIRMED, machine.PERSON_UNCONFIRMED):
+            proven = machine.PERSON_UNCONFIRMED
+    elif actor.kind == kinds.STAFF:
+        proven = machine.STAFF
+    elif actor.kind == kinds.API_CLIENT:
+        proven = machine.INTEGRATION
+    else:
+        proven = machine.IMPORT if channel == Channel.IMPORT else machine.SYSTEM
+    if authority and authority != proven:
+        raise ValidationError({"authority": _("The act's authority does not match who recorded it.")})
+    return proven
 
 
 def _check_authority(*, authority: str, channel: str, actor: Actor) -> None:
@@ -172,8 +191,6 @@ def _check_authority(*, authority: str, channel: str, actor: Actor) -> None:
         )
     if authority == machine.STAFF and actor.kind != AuditEvent.ActorKind.STAFF:
         raise ValidationError(_("Only a staff member can record a consent on the person's behalf."))
-    if authority == machine.INTEGRATION and channel != Channel.API:
-        raise ValidationError(_("An integration records consents through the API."))
 
 
 def _ledger_append(
@@ -283,9 +300,6 @@ def consent_grant(
     never lift an opt-out. A web form is not a door to the ledger: a sign-up is kept apart
     (``signup_create``) until confirmed. ``notice`` defaults to the one in force.
     """
-    authority = _authority(channel, authority)
-    if authority == machine.PERSON_UNCONFIRMED:
-        raise Conflict(_("A sign-up from a public form counts only once confirmed; use the sign-up form."))
     purpose = selectors.purpose_by_code(code=purpose_code)
     _check_evidence(
         channel=channel,
@@ -295,6 +309,9 @@ def consent_grant(
         action="grant",
         user_agent=user_agent,
     )
+    authority = _authority(channel, authority, actor)
+    if authority == machine.PERSON_UNCONFIRMED:
+        raise Conflict(_("A sign-up from a public form counts only once confirmed; use the sign-up form."))
     _check_authority(authority=authority, channel=channel, actor=actor)
     if purpose.legal_basis != LegalBasis.CONSENT and purpose.code != Purpose.DIRECT_MARKETING:
         raise Conflict(_("This purpose does not rest on consent, so there is no consent to give."))
@@ -352,7 +369,7 @@ def consent_withdraw(
     address on the suppression list, so it outlives an erasure. An unconfirmed
     act (anyone typing an address) is refused: it could switch off someone else's consent.
     """
-    authority = _authority(channel, authority)
+    authority = _authority(channel, authority, actor)
     purpose = selectors.purpose_by_code(code=purpose_code)
     if purpose.legal_basis != LegalBasis.CONSENT and not purpose.is_marketing:
         raise Conflict(
@@ -407,7 +424,7 @@ def objection_record(
     (Art. 21(1)) stops it unless staff record compelling grounds
     (``objection_grounds_record``). Repeating one writes nothing and returns None.
     """
-    authority = _authority(channel, authority)
+    authority = _authority(channel, authority, actor)
     purpose = selectors.purpose_by_code(code=purpose_code)
     if purpose.legal_basis in (LegalBasis.CONTRACT, LegalBasis.LEGAL_OBLIGATION):
         # Art. 21(1) covers processing on Art. 6(1)(e) or (f) only.
@@ -510,7 +527,6 @@ def objection_request_apply(
     for code in codes:
         event = objection_record(
             contact=contact, purpose_code=code, channel=Channel.STAFF, actor=actor, reference=reference,
-            authority=machine.STAFF,
         )  # fmt: skip
         if event is not None:
             events.append(event)
@@ -535,10 +551,13 @@ def consent_record(
 
     Name the person by ``contact`` or by ``email`` (every register row with that address).
     ``authority`` is one of ``consent.machine.AUTHORITIES``: "person_confirmed",
-    "person_unconfirmed", "staff", "import", "integration" (the API: channel "api"),
-    "system"; it defaults from the channel. The machine refuses (``Conflict``) what the
-    authority may not do: only the person's own confirmed act lifts an opt-out.
-    Returns the events written (none when the act changed nothing).
+    "person_unconfirmed", "staff", "import", "integration", "system". It follows from the
+    ``actor`` (an API client is always "integration", staff "staff", a job "import" on the
+    import channel, else "system"; only the person, through the portal or a signed link, is
+    "person_confirmed"); a claimed authority that does not match is refused. ``channel`` says
+    how the consent was collected. The machine refuses (``Conflict``) what the authority may
+    not do: only the person's own confirmed act lifts an opt-out. Returns the events written
+    (none when the act changed nothing).
     """
     if contact is None and not email:
         raise ValidationError(_("Name the person by contact or by email."))

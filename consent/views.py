@@ -25,9 +25,6 @@ from requests_dsar.ratelimit import rate_limit_hit
 from . import selectors, services
 from .forms import SubscribeForm
 
-# The portal's session key for the address its emailed link confirmed (requests_dsar.views).
-PORTAL_SESSION_EMAIL = "dsar_email"
-
 
 def _language() -> str:
     return "en" if (get_language() or "nb").startswith("en") else "nb"
@@ -151,7 +148,10 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def receipts(request: HttpRequest) -> HttpResponse:
     """The portal's download of every consent receipt (Kantara v1.1), for the confirmed address only."""
-    email = request.session.get(PORTAL_SESSION_EMAIL)
+    from requests_dsar.views import _session_request  # the portal's one reading of its session
+
+    dsar = _session_request(request)
+    email = dsar.email if dsar is not None else ""
     if not email:
         return _problem(
             request,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
+from django.apps import apps as django_apps
 from django.db import models
 from django.http import HttpRequest
 
@@ -20,7 +20,6 @@ from .models import AuditEvent
 
 __all__ = [
     "Actor",
-    "audit_addresses_forget",
     "audit_read",
     "audit_record",
     "audit_record_many",
@@ -115,13 +114,22 @@ def audit_record_many(*, actor: Actor, action: str, model: type[models.Model], i
 
 
 def staff_role(user: models.Model) -> str:
-    """The role(s) a staff member acts in: their groups' names, or "superuser"."""
+    """The role(s) a staff member acts in, for the audit trail: "superuser", or their roles.
+
+    The roles are staff-roles' (``staff.selectors.staff_role_names``, the one
+    function that knows them); without that app, the user's group names.
+    """
     if getattr(user, "is_superuser", False):
         return "superuser"
-    groups = getattr(user, "groups", None)
-    if groups is None:
+    if getattr(user, "groups", None) is None:
         return ""
-    return ",".join(sorted(groups.values_list("name", flat=True)))[:200]
+    if django_apps.is_installed("staff"):
+        from staff.selectors import staff_role_names
+
+        names = staff_role_names(user=user)
+    else:
+        names = sorted(user.groups.values_list("name", flat=True))
+    return ",".join(names)[:200]
 
 
 def audit_read(request: HttpRequest, *, target: models.Model, action: str = "") -> AuditEvent:
@@ -133,13 +141,3 @@ def audit_read(request: HttpRequest, *, target: models.Model, action: str = "") 
     """
     actor = Actor.from_request(request)
     return audit_record(actor=actor, action=action or f"{target._meta.model_name}.view", target=target)
-
-
-def audit_addresses_forget(*, before: datetime) -> int:
-    """Forget the addresses in events older than ``before`` (storage limitation, Art. 5(1)(e)).
-
-    The only change the trail allows (the PostgreSQL trigger too): the chain
-    covers the keyed hash of the address, so it keeps verifying afterwards.
-    """
-    rows = AuditEvent.objects.filter(at__lt=before, ip_address__isnull=False)
-    return models.QuerySet.update(rows, ip_address=None)

@@ -66,3 +66,43 @@ def check_personal_data_declared(app_configs: Any = None, **kwargs: Any) -> list
                     )
                 )
     return errors
+
+
+# --- removal-engine (issue 8): declarations name only purposes of the catalogue ---------------
+
+
+@checks.register(checks.Tags.database)
+def check_declared_purposes_exist(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Every purpose code a declaration names is in the purpose catalogue (consent.Purpose).
+
+    The access report (Art. 15(1)(a)) and the records of processing (Art. 30(1)(b))
+    state purposes from the catalogue; a code that is not there is a purpose nobody
+    documented. A database check (``check --database default``, and ``migrate``):
+    the catalogue is data. A warning, so that it never stops a migration.
+    """
+    if not databases:
+        return []
+    from django.apps import apps as django_apps
+    from django.db import DatabaseError
+
+    try:
+        purpose = django_apps.get_model("consent", "Purpose")
+        known = set(purpose._default_manager.values_list("code", flat=True))
+    except (LookupError, DatabaseError):
+        return []  # no catalogue yet (a fresh database before its migrations)
+    warnings: list[checks.CheckMessage] = []
+    for declaration in registry.personal():
+        unknown = sorted(set(declaration.purposes) - known)
+        if unknown:
+            warnings.append(
+                checks.Warning(
+                    f"{declaration.label} names purposes that are not in the purpose catalogue: "
+                    f"{', '.join(unknown)}.",
+                    hint="Add them to the catalogue (consent.Purpose) or name a purpose that is there.",
+                    obj=declaration.model,
+                    id="personvern.W010",
+                )
+            )
+    return warnings

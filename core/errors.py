@@ -20,9 +20,5 @@ class NotFound(ApplicationError):
     pass
 
 
-class PermissionDenied(ApplicationError):
-    pass
-
-
 class Conflict(ApplicationError):
     """The action clashes with the current state (already done, already claimed)."""

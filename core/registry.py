@@ -77,6 +77,10 @@ class PersonalData:
     # Erasure keeps them and names ``kept_because`` in the answer; see
     # ``accounting_records`` for bokføringsloven § 13.
     must_keep: Callable[[QuerySet], QuerySet] | None = None
+    # For ``Erasure.KEEP`` with ``anonymise``: the rows whose details are still needed
+    # (an open request must be answered at its address); the removal engine empties
+    # the others' details and leaves these until their own redaction.
+    details_needed: Q | None = None
 
     @property
     def label(self) -> str:

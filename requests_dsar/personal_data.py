@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db.models import Q
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -64,6 +65,7 @@ registry.register(
             "email": "", "name": "", "organisation": "", "details": "", "answer": "",
             "refusal_reason": "", "answer_file": "", "extension_reason": "",
         },
+        details_needed=Q(status__in=DataSubjectRequest.OPEN),
     )
 )  # fmt: skip
 
@@ -91,6 +93,7 @@ registry.register(
         erasure=Erasure.KEEP,
         kept_because=KEPT_AS_PROOF,
         anonymise={"note": "", "message": ""},
+        details_needed=Q(request__status__in=DataSubjectRequest.OPEN),
     )
 )  # fmt: skip
 
@@ -111,6 +114,7 @@ registry.register(
         erasure=Erasure.KEEP,
         kept_because=KEPT_AS_PROOF,
         anonymise={"to": "", "subject": "", "body": ""},
+        details_needed=Q(request__status__in=DataSubjectRequest.OPEN),
     )
 )  # fmt: skip
 

@@ -259,3 +259,98 @@ def policy_plan(policy: RetentionPolicy, declaration: PersonalData) -> dict[str,
     if policy.action != RetentionPolicy.Action.ANONYMISE:
         return None
     return anonymise_plan(declaration, keep=tuple(policy.keep_for_statistics or ()))
+
+
+@dataclass(frozen=True)
+class PolicyExplanation:
+    """What a policy would do now, in words a privacy officer reads (the preview and the dry run)."""
+
+    policy: RetentionPolicy
+    cutoff: datetime
+    anchor: str
+    lines: list[str]
+
+
+def _field_words(declaration: PersonalData, path: str) -> str:
+    try:
+        return str(_resolve(declaration.model, path).verbose_name)
+    except Exception:
+        return path
+
+
+def policy_explain(*, policy: RetentionPolicy, now: datetime | None = None) -> PolicyExplanation:
+    """Per model of the policy's category: how many rows are past the cut-off, how many go, how many are
+    spared and why (legal hold, a guard, an active customer), and what would go with them by cascade,
+    per table, from the removal engine's own dry run. Reads only."""
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    from core.removal import Action, Door, Target, removal_preview
+    from core.removal.words import ACTIVE_CUSTOMER_KEPT_BECAUSE, GUARDED_KEPT_BECAUSE, LEGAL_HOLD_KEPT_BECAUSE
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    cutoff = policy_cutoff(policy, now=now)
+    lines: list[str] = []
+    anchor_words = ""
+    held_category = category_is_held(policy.category, today=today)
+    for declaration in policy_declarations(policy):
+        anchor = anchor_path(policy, declaration) or ""
+        anchor_words = _field_words(declaration, anchor)
+        if policy.fallback_anchor:
+            anchor_words = _("%(anchor)s (or %(fallback)s when empty)") % {
+                "anchor": anchor_words,
+                "fallback": _field_words(declaration, policy.fallback_anchor),
+            }
+        past = declaration.model._default_manager.alias(
+            _retention_anchor=anchor_expression(policy, declaration)
+        ).filter(
+            _retention_anchor__lt=cutoff
+            if isinstance(_resolve(declaration.model, anchor), models.DateTimeField)
+            else timezone.localdate(cutoff)
+        )
+        plan = policy_plan(policy, declaration)
+        due = policy_due(policy=policy, declaration=declaration, now=now, plan=plan)
+        title = str(declaration.description)
+        lines.append(
+            ngettext(
+                "%(title)s: %(past)d row is past the cut-off, %(due)d would go.",
+                "%(title)s: %(past)d rows are past the cut-off, %(due)d would go.",
+                past.count(),
+            )
+            % {"title": title, "past": past.count(), "due": 0 if held_category else due.count()}
+        )
+        spared: list[tuple[str, int]] = []
+        held = held_rows(declaration, today=today)
+        if held is not None:
+            spared.append((str(LEGAL_HOLD_KEPT_BECAUSE), past.filter(held).count()))
+        guarded = 0
+        for guard in registry.guards().values():
+            emails = guard()
+            if declaration.subject_email_path is not None:
+                guarded += past.filter(**{f"{declaration.subject_email_path}__in": emails}).count()
+        spared.append((str(GUARDED_KEPT_BECAUSE), guarded))
+        contact_path = path_to_model(declaration.model, Contact)
+        if contact_path is not None and policy.exempt_active_customers:
+            prefix = f"{contact_path}__" if contact_path else ""
+            customers = past.filter(**{f"{prefix}organisation__in": active_customers(today=today)}).count()
+            spared.append((str(ACTIVE_CUSTOMER_KEPT_BECAUSE), customers))
+        for why, count in spared:
+            if count:
+                lines.append("  " + _("%(count)d spared: %(why)s") % {"count": count, "why": why})
+        if held_category or not due.exists():
+            continue
+        outcome = removal_preview(
+            targets=[
+                Target(
+                    declaration,
+                    due,
+                    action=Action.DELETE if plan is None else Action.ANONYMISE,
+                    keep_fields=tuple(policy.keep_for_statistics or ()),
+                )
+            ],
+            door=Door.SWEEP,
+        )
+        lines.append("  " + _("With them, by cascade:"))
+        lines += [f"    {line}" for line in outcome.describe()]
+    return PolicyExplanation(policy=policy, cutoff=cutoff, anchor=anchor_words, lines=lines)

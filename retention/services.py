@@ -29,12 +29,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import Actor, audit_record
-from core.errors import ApplicationError, Conflict, NotFound
+from core.errors import Conflict, NotFound
 from core.mail import send_email
 from core.registry import PersonalData, registry
 from core.removal import Action, Door, Target, removal_execute
 from subjects.models import Contact, Organisation
 
+from .errors import LockLost, SweepBusy
 from .models import LegalHold, RetentionPolicy, RetentionStatistic, SweepLock, SweepRun
 from .selectors import (
     anchor_expression,
@@ -51,14 +52,6 @@ logger = logging.getLogger(__name__)
 
 LOCK_NAME = "retention-sweep"
 MAX_RECORDED_ERRORS = 100
-
-
-class SweepBusy(Conflict):
-    """Another sweep holds the lock."""
-
-
-class LockLost(ApplicationError):
-    """The lease expired and another sweep took it over; this one stops."""
 
 
 # Policies and holds -------------------------------------------------------
@@ -290,6 +283,8 @@ def statistics_roll_up() -> int:
                 cursor.execute(
                     f"INSERT INTO {table} ({names}, count) "  # noqa: S608  (names from model metadata)
                     f"SELECT {', '.join(f'r_{c}' for c in columns)}, r_count FROM ({select}) AS r "
+                    # WHERE: SQLite's parser needs it between an INSERT's SELECT and ON CONFLICT.
+                    f"WHERE true "
                     f"ON CONFLICT ({names}) DO UPDATE SET count = {table}.count + excluded.count",
                     params,
                 )

@@ -10,6 +10,7 @@ same delivery at once and each outcome is recorded once.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import secrets
 import time
@@ -19,11 +20,13 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from core.audit import Actor, audit_record
+from core.errors import ApplicationError
 from core.events import data_disclosed
 from core.mail import send_email
 
@@ -31,6 +34,7 @@ from ..models import ART19_EVENTS, ApiClient, WebhookAttempt, WebhookDelivery, W
 from . import signing
 
 Status = WebhookDelivery.Status
+logger = logging.getLogger("api.webhooks")
 
 # Standard Webhooks' advice: retry with growing gaps for about three days.
 RETRY_WINDOW = timedelta(days=3)
@@ -260,10 +264,19 @@ def _after_delivered(delivery: WebhookDelivery) -> None:
             recipient_notice_mark_told(
                 notice=notice, actor=Actor.system("webhooks"), user=None, channel=RecipientNotice.Channel.API
             )
-    data_disclosed.send(
-        sender=WebhookDelivery, recipient=delivery.recipient, contact_ids=list(delivery.contact_ids),
-        categories=["contact"], purpose="honour_rights", channel="webhook", reason=delivery.event,
-    )  # fmt: skip
+    try:
+        # In a savepoint: the delivery happened and its outcome must be recorded even if
+        # the disclosure log refuses (an unregistered recipient code); else it is resent.
+        with transaction.atomic():
+            data_disclosed.send(
+                sender=WebhookDelivery, recipient=delivery.recipient, contact_ids=list(delivery.contact_ids),
+                categories=["contact"], purpose="honour_rights", channel="webhook", reason=delivery.event,
+            )  # fmt: skip
+    except (ValidationError, ApplicationError) as error:
+        logger.warning(
+            "webhooks.disclosure_not_logged delivery=%s recipient=%s (%s)",
+            delivery.pk, delivery.recipient, type(error).__name__,
+        )  # fmt: skip
 
 
 def _count_failure(subscription: WebhookSubscription) -> None:

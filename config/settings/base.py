@@ -452,13 +452,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "ApiKey": {"type": "apiKey", "in": "header", "name": "Authorization",
-                       "description": "`Api-Key <prefix>.<secret>`"}
-        }
-    },
-    "SECURITY": [{"ApiKey": []}],
 }
 PERIODIC_TASKS["api: webhook retries"] = {
     "task": "api.tasks.webhooks_deliver_due",

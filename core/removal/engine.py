@@ -301,14 +301,8 @@ def _cut_many_to_many(relation: Any, links: QuerySet, ctx: _Context) -> None:
             owners = owner_declaration.model._base_manager.filter(
                 pk__in=links.order_by().values(owner_fk.attname)
             )
-            # Always guarded: an open request still needs the address to be answered;
-            # its own redaction follows once the answer is sent.
-            for subset, _why in ctx.protected(owner_declaration, owners, guards=True):
-                owners = owners.exclude(pk__in=_pks(subset))
             if owner_declaration.erasure is Erasure.KEEP:
-                plan = _redaction_plan(owner_declaration)
-                if plan:
-                    _anonymise_rows(owner_declaration, owners, plan, ctx)
+                _keep_without_details(owner_declaration, owners, ctx, count_kept=False)
     count = _delete_rows(through, links, ctx)
     if owner_declaration is not None:
         ctx.outcome.line(owner_declaration).links_cut += count
@@ -407,22 +401,24 @@ def _redaction_plan(declaration: PersonalData) -> dict[str, Any]:
     return anonymise_plan(declaration, coarsen_times=False, only=tuple(declaration.anonymise))
 
 
-def _keep_without_details(declaration: PersonalData, rows: QuerySet, ctx: _Context) -> None:
+def _keep_without_details(
+    declaration: PersonalData, rows: QuerySet, ctx: _Context, *, count_kept: bool = True
+) -> None:
     """A record kept on purpose (proof that we answered a request) stays; the details about the
-    person that its declaration names go, except while a guard still needs them (an open request
-    must be answered at its address; its redaction follows the answer)."""
+    person that its declaration names go, except where they are still needed (``details_needed``:
+    an open request must be answered at its address; its redaction follows the answer) or held."""
     plan = _redaction_plan(declaration)
     if plan:
-        guarded = [subset for subset, _why in ctx.protected(declaration, rows, guards=True)]
-        going = rows
-        for subset in guarded:
-            going = going.exclude(pk__in=_pks(subset))
+        going = rows.exclude(declaration.details_needed) if declaration.details_needed is not None else rows
+        held = registry.held_rows(declaration)
+        if held is not None:
+            going = going.exclude(held)
         # Already without details: nothing to do, nothing to count.
         static = {k: v for k, v in plan.items() if not hasattr(v, "resolve_expression")}
         if static:
             going = going.exclude(**static)
         _anonymise_rows(declaration, going, plan, ctx)
-    n = _count(rows)
+    n = _count(rows) if count_kept else 0
     if n and declaration.holds_personal_data:
         ctx.outcome.line(declaration).kept[str(declaration.kept_because)] += n
 

@@ -9,29 +9,49 @@ from django.utils import timezone
 
 from core.audit import Actor, audit_record
 
-from ..models import RequestEvent
+from ..models import RequestEmail, RequestEvent
 from .base import Action, Request, Status, _event, _setting
 
 
 def requests_unconfirmed_purge(*, older_than_days: int | None = None) -> int:
-    """Delete requests never confirmed: we cannot know they came from the person (Art. 5(1)(e))."""
+    """Delete requests never confirmed: we cannot know they came from the person (Art. 5(1)(e)).
+
+    Through the removal engine, like every removal of personal data: the
+    history and email copies first (records kept on purpose for a confirmed
+    request; an unconfirmed one proves nothing), then the requests themselves.
+    """
+    from core.registry import registry
+    from core.removal import Action as Removal
+    from core.removal import Door, Target, removal_execute
+
     days = older_than_days if older_than_days is not None else _setting("DSAR_UNCONFIRMED_KEEP_DAYS", 30)
     cutoff = timezone.now() - timedelta(days=days)
+    actor = Actor.system("dsar.purge")
     with transaction.atomic():
         ids = list(
-            Request.objects.filter(status=Status.RECEIVED, submitted_at__lt=cutoff).values_list(
-                "pk", flat=True
-            )
+            Request.objects.select_for_update()
+            .filter(status=Status.RECEIVED, submitted_at__lt=cutoff)
+            .values_list("pk", flat=True)
         )
-        Request.objects.filter(pk__in=ids).delete()
-        if ids:
-            audit_record(
-                actor=Actor.system("dsar.purge"),
-                action="dsar.purge_unconfirmed",
-                target_type="requests_dsar.datasubjectrequest",
-                target_id=len(ids),
-            )
-    return len(ids)
+        if not ids:
+            return 0
+
+        def target(model: type, rows: object) -> Target:
+            return Target(registry.get(model), rows, action=Removal.DELETE)
+
+        # Two calls, children first: the engine keeps a row that a kept record still points at.
+        removal_execute(
+            targets=[
+                target(RequestEvent, RequestEvent.objects.filter(request_id__in=ids)),
+                target(RequestEmail, RequestEmail.objects.filter(request_id__in=ids)),
+            ],
+            door=Door.SWEEP, actor=actor, reference="unconfirmed", audit_action="dsar.purge_unconfirmed",
+        )  # fmt: skip
+        outcome = removal_execute(
+            targets=[target(Request, Request.objects.filter(pk__in=ids))],
+            door=Door.SWEEP, actor=actor, reference="unconfirmed", audit_action="dsar.purge_unconfirmed",
+        )  # fmt: skip
+    return outcome.erased.get(Request._meta.label_lower, 0)
 
 
 def requests_answer_files_expire(*, now: datetime | None = None) -> int:

@@ -77,7 +77,8 @@ def _complete_erasure(
     from rights.services import subject_erase
 
     recipients = recipients_for(emails=emails)
-    outcome = subject_erase(emails=emails, actor=actor, reference=request.reference)
+    # request_id: the subject.erased event names the request, so a recipient's 2xx marks its notice told.
+    outcome = subject_erase(emails=emails, actor=actor, reference=request.reference, request_id=request.pk)
     _tell_recipients(request, recipients)
     summary = erasure_summary(outcome, language=request.language)
     return Completion("\n\n".join(filter(None, [answer, summary])), redact=True)

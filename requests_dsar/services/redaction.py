@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import Actor, audit_record
+from core.removal import Door, removal_execute, rows_target
 
 from ..models import ProcessingRestriction, RequestEmail, RequestEvent
 from .base import Action, Request, _event, request_subject_emails
@@ -43,7 +44,12 @@ def request_redact(*, request: Request, actor: Actor) -> Request:
             each.refresh_from_db()
             _event(each, Action.REDACTED, actor)
             audit_record(actor=actor, action="dsar.redact", target=each, fields=["email", "name"])
-        ProcessingRestriction.objects.filter(email__in=emails).delete()
+        # Nothing is left to restrict once the person is erased; an objection to
+        # marketing lives on in the suppression list. Removed by the engine (Art. 17).
+        removal_execute(
+            targets=[rows_target(ProcessingRestriction.objects.filter(email__in=emails))],
+            door=Door.REQUEST, actor=actor, reference=request.reference, audit_action="dsar.redact",
+        )  # fmt: skip
         # The answer files (a full copy of the person's data) leave storage after commit.
         transaction.on_commit(lambda: _delete_files(files), robust=True)
     return request

@@ -138,3 +138,10 @@ def test_problems_speak_bokmal_unless_english_is_asked_for(make_caller):
     assert body["title"] == "Ikke tillatt" and "mangler tilgangen consent:check" in body["detail"]
     body = assert_problem(caller.get(CHECK, QUERY), 403)
     assert body["title"] == "Not allowed"
+
+
+def test_the_schema_generates_without_a_warning(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", file=str(tmp_path / "schema.yaml"), fail_on_warn=True, validate=True)
+    assert "ApiKey" in (tmp_path / "schema.yaml").read_text()

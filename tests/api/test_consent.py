@@ -155,3 +155,14 @@ def test_consent_event_bad_input(caller):
 def test_consent_write_needs_its_scope(make_caller):
     caller = make_caller([Scope.CONSENT_CHECK])
     assert_problem(caller.post(EVENTS, event_body(ContactFactory().email, "grant")), 403)
+
+
+def test_a_client_claiming_the_portal_still_acts_as_an_integration(caller):
+    contact = ContactFactory()
+    grant(contact)
+    caller.post(EVENTS, event_body(contact.email, "withdraw"))
+    claimed = event_body(contact.email, "grant", channel="portal", ip_address="192.0.2.9")
+    assert_problem(caller.post(EVENTS, claimed), 409, "conflict")
+    assert not caller.get(CHECK, {"purpose": "marketing_products", "email": contact.email}).json()["allowed"]
+    event = ConsentEvent.objects.filter(contact=contact).latest("pk")
+    assert event.channel == "api" and "via:api" in event.reference

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from accountability.models import Disclosure
 from api.models import WebhookAttempt, WebhookDelivery
 from api.webhooks import services, signing
 from core import events
@@ -192,6 +193,19 @@ def test_art19_notice_is_marked_told_only_on_a_2xx(django_capture_on_commit_call
     notice.refresh_from_db()
     assert notice.told_at is not None and notice.channel == RecipientNotice.Channel.API
     assert request.events.filter(action="recipient_told").exists()
+    # The disclosure log (accountability) has the webhook too.
+    assert Disclosure.objects.filter(recipient__code="crm_provider", channel="webhook").exists()
+
+
+def test_a_recipient_missing_from_the_register_does_not_undo_the_delivery(django_capture_on_commit_callbacks):
+    with webhook_receiver() as receiver:
+        _sub, receiver.secret = services.subscription_create(
+            actor=DPO, url=receiver.url, events=["subject.erased"], recipient="unregistered_system"
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            erase_event(recipients=["unregistered_system"])
+    assert WebhookDelivery.objects.get().status == Status.DELIVERED
+    assert len(receiver.delivered) == 1
 
 
 def test_a_receiver_that_cannot_be_reached_is_logged_without_the_payload():

@@ -365,3 +365,21 @@ def test_staff_cannot_give_back_a_consent_the_person_withdrew_even_outside_marke
     assert not allowed(contact, "web_analytics")
     grant(contact, "web_analytics")  # the person's own act does
     assert allowed(contact, "web_analytics")
+
+
+def test_an_integration_cannot_pass_itself_off_as_the_person_by_naming_the_portal():
+    contact = ContactFactory()
+    grant(contact)
+    services.consent_withdraw(
+        contact=contact,
+        purpose_code="marketing_products",
+        channel="portal",
+        actor=PERSON,
+        ip_address="192.0.2.7",
+    )
+    with pytest.raises((Conflict, ValidationError)):
+        services.consent_grant(
+            contact=contact, purpose_code="marketing_products", channel="portal",
+            actor=Actor.api_client("crm"), wording=WORDING, ip_address="192.0.2.7", reference="crm",
+        )  # fmt: skip
+    assert not allowed(contact)

@@ -14,8 +14,9 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from core.audit import Actor, audit_addresses_forget, audit_record, audit_record_many
+from core.audit import Actor, audit_record, audit_record_many
 from core.audit_chain import GENESIS_HASH, chain_verify
+from core.audit_retention import audit_ip_expire
 from core.models import AuditChainVerification, AuditEvent
 from core.selectors import audit_chain_last_verified
 from core.services import audit_chain_check
@@ -59,7 +60,7 @@ def test_the_address_is_outside_the_hash_and_only_its_keyed_hash_is_chained():
     assert event.ip_hash and "203.0.113.9" not in event.ip_hash
     stored = AuditEvent.objects.get(pk=event.pk)
     assert stored.ip_address == "203.0.113.9"
-    assert audit_addresses_forget(before=timezone.now() + timedelta(seconds=1)) == 1
+    assert audit_ip_expire(before=timezone.now() + timedelta(seconds=1)) == 1
     assert AuditEvent.objects.get(pk=event.pk).ip_address is None
     assert chain_verify().ok
 
@@ -217,19 +218,23 @@ def test_opening_a_request_or_a_contact_in_the_admin_is_audited_with_the_role(cl
     ]
 
 
-def test_staff_events_carry_the_staff_members_groups(client, django_user_model):
+def test_staff_events_carry_the_staff_members_roles(client, django_user_model):
     from django.test import RequestFactory as HttpRequests
 
     from core.audit import audit_read
 
     user = django_user_model.objects.create_user("revisor", "r@example.no", "pw", is_staff=True)
-    user.groups.add(Group.objects.create(name="Auditor"), Group.objects.create(name="Sales"))
+    user.groups.add(
+        Group.objects.get_or_create(name="Auditor")[0],
+        Group.objects.get_or_create(name="Sales and support")[0],
+        Group.objects.get_or_create(name="Kantinekomiteen")[0],  # a group, not a role
+    )
     request = HttpRequests().get("/")
     request.user = user
     dsar = RequestFactory()
     event = audit_read(request, target=dsar, action="dsar.report_view")
     assert (event.actor_role, event.action, event.target_id) == (
-        "Auditor,Sales",
+        "Auditor,Sales and support",
         "dsar.report_view",
         str(dsar.pk),
     )

@@ -273,6 +273,47 @@ REPORTS = [
 ]
 
 
+def _custom_views_without_arguments() -> list[tuple[str, str]]:
+    """(URL name, model label) of every custom admin view a role reaches by a plain GET."""
+    from django.urls import URLPattern
+
+    standard = ("_changelist", "_add", "_history", "_delete", "_change", "_autocomplete")
+    found = []
+    for model, model_admin in ADMINS:
+        for pattern in model_admin.get_urls():
+            if (
+                isinstance(pattern, URLPattern)
+                and pattern.name
+                and not pattern.name.endswith(standard)
+                and not pattern.pattern.converters
+            ):
+                found.append((f"admin:{pattern.name}", model._meta.label_lower))
+    return sorted(set(found))
+
+
+CUSTOM_VIEWS = _custom_views_without_arguments()
+
+
+def test_the_custom_views_found_include_the_reports():
+    names = {name for name, _ in CUSTOM_VIEWS}
+    assert {"admin:consent_report", "admin:retention_retentionpolicy_preview"} <= names
+
+
+@pytest.mark.parametrize(("name", "label"), CUSTOM_VIEWS)
+@pytest.mark.parametrize("code", [c for c in ROLE_CODES if c != "privacy_officer"])
+def test_a_custom_admin_view_opens_for_who_may_read_its_model(client, as_role, code, name, label):
+    """Every argument-free custom admin view (reports, previews, registers) found in the code:
+    where the privacy officer gets the page, a role gets it too if it reads the view's model,
+    and 403 otherwise (a view checking only ``is_staff`` fails here)."""
+    as_role("privacy_officer")
+    if client.get(reverse(name)).status_code != 200:
+        pytest.skip(f"{name} needs more than a plain GET")
+    client.logout()
+    as_role(code)
+    may_read = "view" in _model_level(ROLES_BY_CODE[code], label).actions
+    assert client.get(reverse(name)).status_code == (200 if may_read else 403)
+
+
 @pytest.mark.parametrize(("name", "label", "query"), REPORTS)
 @pytest.mark.parametrize("code", ROLE_CODES)
 def test_a_report_opens_for_who_may_read_its_area(client, as_role, code, name, label, query):
