@@ -187,4 +187,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
     from pytest_django.plugin import blocking_manager_key
 
     with item.config.stash[blocking_manager_key].unblock():
-        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+        # reset_sequences=False: restarting the sequences would hand the next test that restores the
+        # serialized rows (a notice, the recipients) their ids again, and its first insert clashes.
+        call_command(
+            "flush", interactive=False, inhibit_post_migrate=True, reset_sequences=False, verbosity=0
+        )

@@ -433,6 +433,30 @@ def _keep_without_details(
         ctx.outcome.line(declaration).kept[str(declaration.kept_because)] += n
 
 
+def _spare_owners_of_held_rows(declaration: PersonalData, rows: QuerySet, ctx: _Context) -> QuerySet:
+    """``rows`` less those a held row belongs to (a category hold on interactions, say).
+
+    Anonymising the owner would leave the held rows unattributable, which defeats
+    the hold as surely as deleting them (Art. 17(3)(e)): the owner stays as it is,
+    as it does when the policy deletes (``_narrow``).
+    """
+    for relation in _relations(declaration.model):
+        child, fk = relation.related_model, relation.field
+        child_declaration = _personal(child)
+        if child._meta.auto_created or child_declaration is None:
+            continue
+        held = registry.held_rows(child_declaration)
+        if held is None:
+            continue
+        owners = child._base_manager.filter(held, **{f"{fk.name}__in": _pks(rows)})
+        owned = models.Q(pk__in=owners.order_by().values(fk.attname))
+        n = _count(rows.filter(owned))
+        if n:
+            ctx.outcome.line(declaration).kept[str(REFERENCED_BY_KEPT)] += n
+            rows = rows.exclude(owned)
+    return rows
+
+
 def _run_target(target: Target, ctx: _Context) -> None:
     declaration, rows = target.declaration, target.rows
     if target.action is Action.DECLARED and declaration.erasure is Erasure.KEEP:
@@ -453,6 +477,7 @@ def _run_target(target: Target, ctx: _Context) -> None:
             raise CannotAnonymise(declaration.label)
         logger.info("removal: %s cannot be anonymised, deleting instead", declaration.label)
     if plan is not None:
+        rows = _spare_owners_of_held_rows(declaration, rows, ctx)
         _remove_children(declaration.model, rows, ctx, parent_stays=True, depth=0)
         _anonymise_rows(declaration, rows, plan, ctx)
         return
