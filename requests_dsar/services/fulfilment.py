@@ -94,7 +94,9 @@ def _complete_rectification(
     if not changes:
         raise ValidationError({"changes": _("Enter at least one corrected value.")})
     recipients = recipients_for(emails=emails)
-    changed = subject_rectify(emails=emails, changes=changes, actor=actor, reference=request.reference)
+    changed = subject_rectify(
+        emails=emails, changes=changes, actor=actor, reference=request.reference, request_id=request.pk
+    )
     _tell_recipients(request, recipients)
     if not answer:
         with translation.override(request.language):

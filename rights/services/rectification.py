@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from core.audit import Actor, audit_record
+from core.events import subject_rectified
 from core.registry import PersonalData, registry
 from core.validators import clean_email, normalise_phone
 
@@ -20,16 +21,26 @@ _NORMALISERS = {"email": clean_email, "phone": normalise_phone}
 
 
 def subject_rectify(
-    *, emails: list[str], changes: dict[str, dict[str, object]], actor: Actor, reference: str
+    *,
+    emails: list[str],
+    changes: dict[str, dict[str, object]],
+    actor: Actor,
+    reference: str,
+    request_id: int | None = None,
 ) -> dict[str, int]:
     """Correct the person's rows: ``changes`` maps a model label to {field: new value}.
 
     Only fields the model's declaration lists in ``rectifiable_fields``. Every
     row is validated before any is written, so a bad value writes nothing.
     Returns the number of rows corrected per model. Recipients to tell of the
-    correction (Art. 19): ``rights.selectors.recipients_for``.
+    correction (Art. 19): ``rights.selectors.recipients_for``; they are also told
+    through ``core.events.subject_rectified`` (by the address they knew, field
+    names only), so a subscribed recipient hears of it by webhook.
     """
+    from rights.selectors import recipients_for
+
     addresses = _addresses(emails)
+    known_as: dict[int, str] = {}  # contact id -> the address recipients knew before the correction
     declarations = {d.label: d for d in registry.personal()}
     errors: dict[str, list[ValidationError]] = {}
     planned: list[tuple[PersonalData, models.Model, dict[str, object]]] = []
@@ -56,6 +67,8 @@ def subject_rectify(
             except ValidationError as error:
                 errors.setdefault(f"{label}.{name}", []).append(error)
         for row in declaration.rows_for(addresses).order_by("pk"):
+            if declaration.label == "subjects.contact":
+                known_as[row.pk] = row.email
             for name, value in cleaned.items():
                 setattr(row, name, value)
             try:
@@ -68,6 +81,8 @@ def subject_rectify(
         raise ValidationError(errors)
 
     corrected: dict[str, int] = defaultdict(int)
+    recipients = recipients_for(emails=addresses) if planned else []
+    fields = sorted({name for _declaration, _row, cleaned in planned for name in cleaned})
     with transaction.atomic():
         for declaration, row, cleaned in planned:
             update_fields = list(cleaned)
@@ -79,4 +94,13 @@ def subject_rectify(
             row.save(update_fields=update_fields)
             audit_record(actor=actor, action="rights.rectify", target=row, fields=cleaned)
             corrected[declaration.label] += 1
+        # Art. 19: every recipient of the person's data hears of the correction.
+        told = [(email, pk) for pk, email in sorted(known_as.items())]
+        if planned and not told:
+            told = [(email, None) for email in addresses]
+        for email, contact_id in told:
+            subject_rectified.send(
+                sender=subject_rectify, email=email, contact_id=contact_id, fields=fields,
+                recipients=recipients, request_id=request_id,
+            )  # fmt: skip
     return dict(corrected)

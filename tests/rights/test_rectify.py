@@ -94,3 +94,48 @@ def test_after_erasure_no_recipient_holds_the_person_through_us(kari):
     before = recipients_for(emails=[KARI])
     subject_erase(emails=[KARI], actor=DPO, reference="R")
     assert before and recipients_for(emails=[KARI]) == []
+
+
+def test_a_correction_is_told_to_every_recipient_by_the_address_they_knew(kari, ola):
+    """Art. 19: recipients hear of a correction (core.events.subject_rectified: the API's webhooks)."""
+    from core.events import subject_rectified
+
+    heard: list[dict] = []
+
+    def listener(sender, **kwargs):
+        heard.append(kwargs)
+
+    subject_rectified.connect(listener)
+    try:
+        expected_recipients = recipients_for(emails=[KARI])
+        subject_rectify(
+            emails=[KARI], changes={"subjects.contact": {"email": "kari.ny@firma.no", "name": "Kari N."}},
+            actor=DPO, reference="DSAR-8", request_id=None,
+        )  # fmt: skip
+    finally:
+        subject_rectified.disconnect(listener)
+
+    contact = Contact.objects.get(email="kari.ny@firma.no")
+    assert heard == [{
+        "signal": subject_rectified, "email": KARI, "contact_id": contact.pk, "fields": ["email", "name"],
+        "recipients": expected_recipients, "request_id": None,
+    }]  # fmt: skip
+    assert expected_recipients, "the test contact should have a recipient to tell"
+
+
+def test_a_refused_correction_tells_no_one(kari):
+    from core.events import subject_rectified
+
+    heard: list[dict] = []
+
+    def listener(sender, **kwargs):
+        heard.append(kwargs)
+
+    subject_rectified.connect(listener)
+    try:
+        with pytest.raises(ValidationError):
+            subject_rectify(emails=[KARI], changes={"subjects.contact": {"email": "not an address"}},
+                            actor=DPO, reference="DSAR-9")  # fmt: skip
+    finally:
+        subject_rectified.disconnect(listener)
+    assert heard == []
