@@ -18,5 +18,5 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 forwarded_allow_ips = "*"
 accesslog = "-"
 logger_class = "core.logging_gunicorn.AccessLogger"
-access_log_format = '%(m)s %(U)s %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+access_log_format = "%(m)s %(U)s %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s"
 logconfig_dict = logging_config(json=True, level=os.environ.get("LOG_LEVEL", "INFO"))
