@@ -45,6 +45,7 @@ CATEGORIES = {
     "data_subject_request": _("Your requests about your data"),
     "legal_hold": _("Legal holds"),
     "audit_trail": _("Audit trail"),
+    "staff_login": _("Logins to the administration"),
     "portal_session": _("Visits to the privacy portal"),
     "breach_notification": _("Messages telling you of a personal data breach"),
     "disclosure": _("Who we have shared your data with"),

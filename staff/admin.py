@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from axes import admin as axes_admin
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -57,15 +57,50 @@ class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
         return self.has_change_permission(request) and user_may(request, RUN_RETENTION)
 
 
-if admin.site.is_registered(AccessAttempt):
-    admin.site.unregister(AccessAttempt)
+for _model in (AccessAttempt, AccessLog, AccessFailureLog):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+class _LoginRecordAdmin:
+    """Login records are personal data with a retention policy ("staff-logins"): the nightly
+    sweep removes them through the one removal engine, so the admin shows them and never
+    deletes one (issue 8: no stock delete on a model that holds personal data)."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(AccessAttempt)
-class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
-    """Failed logins. Deleting an attempt lifts its lockout (the privacy officer's, Art. 32)."""
+class AccessAttemptAdmin(_LoginRecordAdmin, axes_admin.AccessAttemptAdmin):
+    """Failed logins counted for the lockout. Unlocking lifts the lockout they cause (Art. 32),
+    recorded in the audit trail; it is the one way an attempt leaves before the sweep."""
 
-    cleanup_expired_attempts = _guarded(axes_admin.AccessAttemptAdmin, "cleanup_expired_attempts", "delete")
+    actions = ("unlock_attempts",)
+
+    @admin.action(description=_("Unlock: forget these failed attempts"), permissions=["unlock"])
+    def unlock_attempts(self, request: HttpRequest, queryset: QuerySet) -> None:
+        removed = services.staff_attempts_unlock(attempts=queryset, actor=Actor.from_request(request))
+        self.message_user(
+            request, _("%(count)d failed attempts forgotten.") % {"count": removed}, messages.SUCCESS
+        )
+
+    def has_unlock_permission(self, request: HttpRequest) -> bool:
+        # The privacy officer's recovery, as on the staff user list: who may change users.
+        return request.user.has_perm(f"{User._meta.app_label}.change_{User._meta.model_name}")
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(_LoginRecordAdmin, axes_admin.AccessLogAdmin):
+    pass
+
+
+@admin.register(AccessFailureLog)
+class AccessFailureLogAdmin(_LoginRecordAdmin, axes_admin.AccessFailureLogAdmin):
+    pass
 
 
 User = get_user_model()

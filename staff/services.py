@@ -11,11 +11,12 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core.audit import Actor, audit_record
+from core.audit import Actor, audit_record, audit_record_many
 
 TOTP_DEVICE_NAME = "authenticator"
 BACKUP_DEVICE_NAME = "backup codes"
@@ -87,4 +88,22 @@ def staff_unlock(*, user: AbstractBaseUser, actor: Actor) -> int:
     with transaction.atomic():
         removed = reset(username=user.get_username())
         audit_record(actor=actor, action="staff.unlock", target=user)
+    return removed
+
+
+def staff_attempts_unlock(*, attempts: QuerySet, actor: Actor) -> int:
+    """Forget the chosen failed login attempts, lifting the lockout they cause (Art. 32).
+
+    django-axes removes them (its own reset, by address and user name, as its cool-off
+    does); the audit trail records which attempts, never the names or addresses tried.
+    """
+    from axes.models import AccessAttempt
+    from axes.utils import reset
+
+    removed = 0
+    with transaction.atomic():
+        ids = list(attempts.values_list("pk", flat=True))
+        for ip_address, username in set(attempts.values_list("ip_address", "username")):
+            removed += reset(ip=ip_address, username=username)
+        audit_record_many(actor=actor, action="staff.unlock_attempts", model=AccessAttempt, ids=ids)
     return removed
