@@ -99,6 +99,8 @@ class _Context:
     # Which relations of a row set have rows, asked once per set (``present``); forgotten
     # on every write, since a write may empty a relation.
     _present: dict[int, tuple[QuerySet, frozenset[Any]]] = field(default_factory=dict)
+    # Models this removal has written to so far.
+    written: set[type[models.Model]] = field(default_factory=set)
 
     def not_targeted(self, rows: QuerySet) -> QuerySet:
         if not self.dry_run:
@@ -179,8 +181,9 @@ class _Context:
             self._present[id(rows)] = memo
         return [r for r in relations if r in memo[1]]
 
-    def wrote(self) -> None:
+    def wrote(self, model: type[models.Model]) -> None:
         self._present.clear()
+        self.written.add(model)
 
 
 def _children(relation: Any, rows: QuerySet) -> QuerySet:
@@ -347,14 +350,14 @@ def _forget_admin_log(model: type[models.Model], rows: QuerySet, ctx: _Context) 
 def _update(rows: QuerySet, values: dict[str, Any], ctx: _Context) -> int:
     if ctx.dry_run:
         return _count(rows)
-    ctx.wrote()
+    ctx.wrote(rows.model)
     return rows.model._base_manager.filter(pk__in=_pks(rows)).update(**values)
 
 
 def _delete_rows(model: type[models.Model], rows: QuerySet, ctx: _Context) -> int:
     if ctx.dry_run:
         return _count(rows)
-    ctx.wrote()
+    ctx.wrote(model)
     # One DELETE ... WHERE id IN (the rows' query): the engine has walked the relations
     # already, so Django's collector (a SELECT of every row first) has nothing to add.
     queryset = model._default_manager.filter(pk__in=_pks(rows))
@@ -552,9 +555,10 @@ def _spare_owners_of_held_rows(declaration: PersonalData, rows: QuerySet, ctx: _
     return rows
 
 
-def _run_target(target: Target, ctx: _Context) -> None:
+def _run_target(target: Target, rows: QuerySet, count: int | None, ctx: _Context) -> None:
     declaration = target.declaration
-    rows, count = _id_rows(target.rows)
+    if count is not None and rows.model in ctx.written:
+        rows, count = _id_rows(rows)  # some may have gone with an earlier target's rows
     if count == 0:
         return
     if target.action is Action.DECLARED and declaration.erasure is Erasure.KEEP:
@@ -618,12 +622,14 @@ def removal_execute(
     with transaction.atomic(savepoint=False):
         # Rows only go, never come, during a removal: a target empty now stays empty.
         found = exists_each(t.rows for t in targets)
-        outcome.found = sorted(
-            {t.declaration.label for t, there in zip(targets, found, strict=True) if there}
-        )
-        for target, there in zip(targets, found, strict=True):
-            if there:
-                _run_target(target, ctx)
+        present = [t for t, there in zip(targets, found, strict=True) if there]
+        outcome.found = sorted({t.declaration.label for t in present})
+        # Each target's rows are read now, before anything goes: a target found through
+        # another (the emails of a request, through the request's address) keeps its rows
+        # when that other is emptied first (Art. 17: every copy of the person goes).
+        snapshots = [(t, *_id_rows(t.rows)) for t in present]
+        for target, rows, count in snapshots:
+            _run_target(target, rows, count, ctx)
         if dry_run:
             outcome.files = []
             return outcome
