@@ -18,11 +18,12 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from core.admin_mixins import ReadOnlyAdminMixin, ServiceAdmin
+from core.admin_mixins import ServiceAdmin
 from core.audit import Actor, audit_record
 from core.errors import ApplicationError
 from core.mail import render_email
 from core.registry import registry
+from core.removal.admin import ReadOnlyAdminMixin
 from subjects.models import Organisation
 
 from . import records, selectors, services

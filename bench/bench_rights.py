@@ -4,7 +4,10 @@
    time, number of queries, peak memory. Baseline: the same rows read by one
    hand-written SELECT per table, in the same run.
 2. Erasure (Art. 17) of that contact, in one transaction: time and number of
-   statements. Baseline: hand-written DELETEs of the same rows.
+   statements. Baseline: the same work by hand (journal and suppression rows,
+   the interactions anonymised in one UPDATE, the other rows and the contact
+   deleted, an audit row), alternating with the erasure, each rolled back, best
+   of three; then the erasure once more, committed.
 3. Twenty access requests arriving at once, completed by a real Celery worker
    (needs REDIS_URL; the worker runs with two processes): first twenty
    ``rights.tasks.access_report_build_for_contact`` tasks queued at once (the
@@ -102,27 +105,53 @@ def bench_access(email: str) -> list[tuple[str, str]]:
     ]
 
 
-def bench_erase(email: str) -> list[tuple[str, str]]:
-    from django.db import connection
+def _erase_once(email: str, *, commit: bool) -> tuple[float, list[str], object]:
+    from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
     from core.audit import Actor
     from rights.services import subject_erase
-    from subjects.models import Contact, Interaction
 
-    contact_id = Contact.objects.get(email=email).pk
-    rows = Interaction.objects.filter(contact_id=contact_id).count()
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
         started = time.perf_counter()
         outcome = subject_erase(emails=[email], actor=Actor.system("bench"), reference="BENCH-ERASE")
         seconds = time.perf_counter() - started
-    statements = [q["sql"] for q in queries.captured_queries]
-    per_row = sum(1 for s in statements if "subjects_interaction" in s and ("UPDATE" in s or "DELETE" in s))
+        transaction.set_rollback(not commit)
+    if commit:
+        # The COMMIT is part of the erasure's one transaction.
+        seconds = time.perf_counter() - started
+    return seconds, [q["sql"] for q in queries.captured_queries], outcome
+
+
+def bench_erase(email: str, contact_id: int) -> list[tuple[str, str]]:
+    """The erasure beside the hand-written SQL doing the same work, alternately, each rolled back;
+    best of three each; then the erasure once more, committed."""
+    from subjects.models import Interaction
+
+    rows = Interaction.objects.filter(contact_id=contact_id).count()
+    engine, baseline = [], []
+    for _ in range(3):
+        baseline.append(erase_baseline(contact_id, email))
+        engine.append(_erase_once(email, commit=False)[0])
+    load_before = os.getloadavg()[0]
+    seconds, statements, outcome = _erase_once(email, commit=True)
+    per_table = sum(1 for s in statements if "subjects_interaction" in s and ("UPDATE" in s or "DELETE" in s))
+    best, best_sql = min(engine), min(baseline)
     return [
-        ("erase one contact", f"{seconds:.3f} s, one transaction"),
-        ("rows erased", ", ".join(f"{k} {v}" for k, v in outcome.erased.items())),
-        ("interactions before", f"{rows:,}"),
-        ("statements", f"{len(statements)} in all, {per_row} touching subjects_interaction"),
+        ("interactions of the contact before", f"{rows:,}"),
+        (
+            "erase one contact, rolled back, best of 3",
+            f"{best:.3f} s (runs {', '.join(f'{t:.3f}' for t in engine)}), one transaction",
+        ),
+        (
+            "baseline: the same work by hand, rolled back, best of 3",
+            f"{best_sql:.3f} s (runs {', '.join(f'{t:.3f}' for t in baseline)}); "
+            f"ratio {best / best_sql:.1f}x",
+        ),
+        ("erase one contact, committed", f"{seconds:.3f} s (load average {load_before:.2f} when it began)"),
+        ("rows deleted", ", ".join(f"{k} {v}" for k, v in outcome.erased.items())),
+        ("rows anonymised", ", ".join(f"{k} {v}" for k, v in outcome.anonymised.items())),
+        ("statements", f"{len(statements)} in all, {per_table} writing subjects_interaction"),
     ]
 
 
@@ -143,14 +172,62 @@ def bench_replay() -> list[tuple[str, str]]:
     ]
 
 
-def erase_baseline(contact_id: int) -> float:
+def erase_baseline(contact_id: int, email: str) -> float:
+    """The erasure's work written by hand, in one transaction, rolled back.
+
+    What the engine does for this contact: the journal and suppression rows
+    (keyed hashes), the interactions anonymised in place (the same replacements:
+    no contact, no summary, no staff member, the time cut to its month), every
+    other row that references the contact deleted, then the contact, and one
+    audit row. No holds, guards or statistics checked: the floor.
+    """
     from django.db import connection, transaction
 
+    from consent.models import SuppressionEntry
+    from core.crypto import email_hash
+    from rights.models import ErasureJournalEntry
+
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT cl.relname, a.attname FROM pg_constraint con
+            JOIN pg_class cl ON cl.oid = con.conrelid
+            JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = con.conkey[1]
+            WHERE con.contype = 'f' AND con.confrelid = 'subjects_contact'::regclass
+              AND cl.relname <> 'subjects_interaction'
+            """
+        )
+        referencing = cursor.fetchall()
+        journal = email_hash(email, purpose=ErasureJournalEntry.HASH_PURPOSE)
+        suppression = email_hash(email, purpose=SuppressionEntry.SUPPRESSION_PURPOSE)
         started = time.perf_counter()
-        cursor.execute("DELETE FROM subjects_interaction WHERE contact_id = %s", [contact_id])
-        cursor.execute("DELETE FROM subjects_webvisit WHERE contact_id = %s", [contact_id])
+        cursor.execute(
+            "INSERT INTO rights_erasurejournalentry (email_hash, reference, erased_at) "
+            "VALUES (%s, 'SQL', now())",
+            [journal],
+        )
+        cursor.execute(
+            "INSERT INTO consent_suppressionentry (email_hash, reason, created_at) "
+            "VALUES (%s, 'erasure', now()) ON CONFLICT DO NOTHING",
+            [suppression],
+        )
+        cursor.execute(
+            "UPDATE subjects_interaction SET contact_id = NULL, summary = '', staff_member_id = NULL, "
+            "occurred_at = date_trunc('month', occurred_at AT TIME ZONE 'Europe/Oslo') WHERE contact_id = %s",
+            [contact_id],
+        )
+        # The consent ledger refuses deletes unless erasure is switched on (its trigger).
+        cursor.execute("SELECT set_config('personvern.erasure', 'on', true)")
+        for table, column in referencing:
+            cursor.execute(f'DELETE FROM "{table}" WHERE "{column}" = %s', [contact_id])
         cursor.execute("DELETE FROM subjects_contact WHERE id = %s", [contact_id])
+        cursor.execute(
+            "INSERT INTO core_auditevent (at, actor_kind, actor_id, actor_role, action, target_type, "
+            "target_id, changed_fields, seq, ip_hash, previous_hash, chain_hash) "
+            "SELECT now(), 'system', 'bench', '', "
+            "'rights.erase', 'subjects.contact', 'SQL', '[]', coalesce(max(seq), 0) + 1, '', '', '' "
+            "FROM core_auditevent"
+        )
         seconds = time.perf_counter() - started
         transaction.set_rollback(True)
     return seconds
@@ -294,8 +371,7 @@ if __name__ == "__main__":
         ("database", f"{Contact.objects.count():,} contacts; the one measured has {count:,} interactions")
     ]
     rows += bench_access(email)
-    rows += [("baseline: hand-written DELETEs, rolled back", f"{erase_baseline(contact_id):.3f} s")]
-    rows += bench_erase(email)
+    rows += bench_erase(email, contact_id)
     rows += bench_replay()
     rows += bench_twenty(url)
     report("rights: access report, erasure, twenty requests", rows)

@@ -15,10 +15,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_mixins import ReadOnlyAdminMixin, ServiceAdmin
+from core.admin_mixins import ServiceAdmin
 from core.audit import Actor
 from core.errors import ApplicationError
 from core.permissions import PUBLISH_NOTICE, user_may
+from core.removal.admin import ReadOnlyAdminMixin
 from subjects.admin import ContactPanel, register_contact_panel
 from subjects.models import Contact
 

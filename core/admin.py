@@ -6,8 +6,8 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from .admin_mixins import ReadOnlyAdminMixin
 from .models import AuditChainVerification, AuditEvent
+from .removal.admin import ReadOnlyAdminMixin
 from .selectors import audit_chain_last_verification, audit_chain_last_verified
 
 

@@ -1,4 +1,9 @@
-"""Admin doors that go through the services, so the admin cannot skip validation or audit."""
+"""Admin doors that go through the services, so the admin cannot skip validation or audit.
+
+Everything about removal in the admin (no stock delete, the "Erase" action, the
+read-only records of what happened) lives with the removal engine, in
+``core.removal.admin``.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +16,6 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from .audit import Actor, audit_record, audit_record_many
-
-
-class ReadOnlyAdminMixin:
-    """A record of what happened (audit trail, ledger, journal, run history): seen, never
-    added, changed or deleted through the admin."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ServiceAdmin(admin.ModelAdmin):

@@ -113,7 +113,7 @@ registry.register(
         retention_note=_("Kept with the request"),
         erasure=Erasure.KEEP,
         kept_because=KEPT_AS_PROOF,
-        anonymise={"to": "", "subject": "", "body": ""},
+        anonymise={"to": "", "subject": "", "body": "", "html": ""},
         details_needed=Q(request__status__in=DataSubjectRequest.OPEN),
     )
 )  # fmt: skip

@@ -18,11 +18,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_mixins import ReadOnlyAdminMixin, ServiceAdmin
+from core.admin_mixins import ServiceAdmin
 from core.audit import Actor, audit_record
 from core.errors import ApplicationError
 from core.permissions import RUN_RETENTION, user_may
 from core.registry import registry
+from core.removal.admin import ReadOnlyAdminMixin
 from subjects.admin import ContactPanel, register_contact_panel
 from subjects.models import Contact
 

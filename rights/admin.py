@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_mixins import ReadOnlyAdminMixin
+from core.removal.admin import ReadOnlyAdminMixin
 
 from .models import ErasureJournalEntry
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.registry import registry
+from core.removal.sql import exists_each
 from core.validators import normalise_email
 
 from .vocabulary import recipient_label
@@ -13,20 +14,15 @@ def recipients_for(*, emails: list[str]) -> list[str]:
 
     A recipient counts when a model that declares it holds rows of the person
     right now, so call this before an erasure. One ``EXISTS`` query per
-    registered model that names a recipient not already found.
+    registered model that names a recipient, all in one statement.
     ``vocabulary.recipient_label(code)`` gives the name to show.
     """
     addresses = sorted({normalise_email(e) for e in emails if normalise_email(e)})
     if not addresses:
         return []
-    found: set[str] = set()
-    for declaration in registry.personal():
-        if not declaration.findable or not declaration.recipients:
-            continue
-        if set(declaration.recipients) <= found:
-            continue
-        if declaration.rows_for(addresses).exists():
-            found.update(declaration.recipients)
+    declarations = [d for d in registry.personal() if d.findable and d.recipients]
+    holding = exists_each(d.rows_for(addresses) for d in declarations)
+    found = {code for d, there in zip(declarations, holding, strict=True) if there for code in d.recipients}
     return sorted(found)
 
 

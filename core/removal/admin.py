@@ -5,7 +5,9 @@ collector: no holds, no guards, no journal, no suppression, no audit, no
 files. A model that holds personal data therefore has none (``NoStockDeleteMixin``);
 Contact, JobApplication and Organisation get "Erase" (``EraseActionMixin``),
 which shows the engine's preview (what goes, what is anonymised, what is kept
-and why) and, once confirmed, calls the erasure service.
+and why) and, once confirmed, calls the erasure service. Records of what
+happened (the audit trail, the ledger, the journal, run history) are read only
+(``ReadOnlyAdminMixin``). This module is the one home of these mixins.
 """
 
 from __future__ import annotations
@@ -35,6 +37,18 @@ class NoStockDeleteMixin:
     """
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyAdminMixin(NoStockDeleteMixin):
+    """A record of what happened (audit trail, ledger, journal, run history, legal duty): seen,
+    never added, changed or deleted through the admin. Its rows leave, if ever, through the
+    removal engine or their own retention, never by a click."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

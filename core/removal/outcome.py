@@ -57,6 +57,8 @@ class RemovalOutcome:
     # Rows of models outside the register that went by their own on_delete rule
     # (emailed-link digests, admin log entries): counted, never shown to the person.
     other: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # Labels of the targets that held rows when the removal began (before anything went).
+    found: list[str] = field(default_factory=list)
 
     def line(self, declaration: PersonalData) -> ModelOutcome:
         if declaration.label not in self.models:
@@ -96,6 +98,7 @@ class RemovalOutcome:
             for why, count in line.kept.items():
                 mine.kept[why] += count
         self.files += other.files
+        self.found = sorted(set(self.found) | set(other.found))
         for label, count in other.other.items():
             self.other[label] += count
 

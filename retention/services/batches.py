@@ -15,6 +15,7 @@ from django.utils import timezone
 from core.audit import Actor
 from core.registry import PersonalData
 from core.removal import Action, Door, Target, removal_execute
+from core.removal.sql import id_set
 
 from ..models import RetentionPolicy, SweepRun
 from ..selectors import (
@@ -22,7 +23,7 @@ from ..selectors import (
     policy_plan,
 )
 from .lock import sweep_lock_renew
-from .statistics import _pks, _record_statistics
+from .statistics import _record_statistics
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def _remove(
     a spent hold loses its link and stays). The statistics count the batch
     first, deleted or anonymised alike (the policy: statistics only anonymised).
     """
-    rows = Q(pk__in=_pks(pks))
+    rows = Q(pk__in=id_set(declaration.model, pks))
     _record_statistics(policy=policy, declaration=declaration, pks=pks)
     target = Target(
         declaration,

@@ -7,10 +7,10 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 from django.db.models.deletion import CASCADE, get_candidate_relations_to_delete
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncMonth, TruncYear
 
 from core.registry import PersonalData, registry
+from core.removal.sql import id_set
 from subjects.models import Organisation
 
 from ..models import RetentionPolicy, RetentionStatistic
@@ -73,13 +73,6 @@ def _has_kind(model: type[models.Model]) -> bool:
     return any(f.name == "kind" and f.choices for f in model._meta.concrete_fields)
 
 
-def _pks(pks: list[Any]) -> Any:
-    """The batch's primary keys as one array parameter on PostgreSQL, not a thousand placeholders."""
-    if connection.vendor == "postgresql" and pks and all(isinstance(pk, int) for pk in pks):
-        return RawSQL("SELECT unnest(%s::bigint[])", (pks,))
-    return pks
-
-
 def _statistics_add(queryset: models.QuerySet) -> None:
     """Add the grouped counts of ``queryset`` to RetentionStatistic in one statement.
 
@@ -126,12 +119,11 @@ def statistics_roll_up() -> int:
     with transaction.atomic():
         for where, replacements in _ROLL_UP_STEPS:
             small = RetentionStatistic.objects.filter(where, count__lt=RetentionStatistic.MIN_PEOPLE)
-            pks = list(small.values_list("pk", flat=True))
-            if not pks:
-                continue
+            # The coarser cells the INSERT adds to never match ``where`` (no organisation, a
+            # year, no relationship or kind), so ``small`` names the same cells before and
+            # after it: read as a subquery twice, never as a list of ids sent back.
             grouped = (
-                RetentionStatistic.objects.filter(pk__in=pks)
-                .annotate(**{f"r_{c}": replacements.get(c, F(c)) for c in columns})
+                small.annotate(**{f"r_{c}": replacements.get(c, F(c)) for c in columns})
                 .values(*(f"r_{c}" for c in columns))
                 .annotate(r_count=Sum("count"))
                 .order_by()
@@ -148,8 +140,8 @@ def statistics_roll_up() -> int:
                     params,
                 )
             # Counts, never personal data: the small cells are merged above, then go.
-            RetentionStatistic.objects.filter(pk__in=pks).delete()
-            merged += len(pks)
+            gone = RetentionStatistic.objects.filter(pk__in=small.values("pk"))
+            merged += gone._raw_delete(gone.db)
     return merged
 
 
@@ -168,7 +160,8 @@ def _cascading_children(model: type[models.Model]) -> list[tuple[PersonalData, s
 
 
 def _record_statistics(*, policy: RetentionPolicy, declaration: PersonalData, pks: list[Any]) -> None:
-    rows = Q(pk__in=_pks(pks))
+    # The batch's keys as one array parameter on PostgreSQL, not a thousand placeholders.
+    rows = Q(pk__in=id_set(declaration.model, pks))
     _statistics_add(
         _statistics_queryset(
             category=policy.category,
