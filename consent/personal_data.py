@@ -37,7 +37,7 @@ registry.register_not_personal(
 
 def _ledger_rows(emails: list[str]) -> QuerySet[ConsentEvent]:
     # ``erasable()``: the registry's erasure (Art. 17) may delete these rows;
-    # the ledger refuses every other delete (see consent_events_erase).
+    # the ledger refuses every other delete (see ConsentEventQuerySet and migration 0003).
     return ConsentEvent.objects.erasable().filter(contact__email__in=emails)
 
 
@@ -114,7 +114,7 @@ registry.register(
         purposes=("marketing",),
         source=_("Someone who typed your address into our sign-up form"),
         recipients=("hosting_provider", "email_provider"),
-        # Deleted by consent.tasks.consent_confirmations_expire when the window closes (not a sweep).
+        # Deleted by consent.tasks.consent_confirmations_expire, through core.removal, when the window closes.
         retention_note=_("Deleted when the confirmation window closes (CONSENT_CONFIRMATION_DAYS), "
                          "or when confirmed"),
         erasure=Erasure.DELETE,

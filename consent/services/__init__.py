@@ -1,6 +1,6 @@
 """Writes of the consent app, one module per part; the public names are re-exported here.
 
-- ``ledger``: the one way a consent state moves (grant, withdraw) and the ledger's erasure
+- ``ledger``: the one way a consent state moves (grant, withdraw)
 - ``objections``: Art. 21 objections and compelling grounds
 - ``record``: the door for other systems (API, imports)
 - ``signups``: web sign-ups kept apart until confirmed (double opt-in)
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .common import CONTROLLER
 from .evidence import RECORDED_FOR_THE_PERSON, SELF_SERVICE_CHANNELS
-from .ledger import consent_events_erase, consent_grant, consent_withdraw
+from .ledger import consent_grant, consent_withdraw
 from .links import (
     UNSUBSCRIBE_SALT,
     ExpiredLink,
@@ -49,7 +49,6 @@ __all__ = [
     "assessment_update",
     "consent_clearances_record",
     "consent_confirmations_expire",
-    "consent_events_erase",
     "consent_grant",
     "consent_receipt",
     "consent_receipts_for_email",

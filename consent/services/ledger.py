@@ -7,10 +7,8 @@ updates the projection in the same transaction, and records the audit event.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -18,18 +16,15 @@ from core.audit import Actor, audit_record
 from core.errors import Conflict, NotFound
 from core.events import consent_changed
 from core.models import AuditEvent
-from core.validators import normalise_email
 from subjects.models import Contact
 
 from .. import machine, selectors
 from ..models import (
     Channel,
-    ConsentConfirmation,
     ConsentEvent,
     ConsentState,
     ConsentWording,
     LegalBasis,
-    PendingSignup,
     PrivacyNotice,
     Purpose,
     SuppressionEntry,
@@ -309,36 +304,3 @@ def consent_withdraw(
                 purposes=[purpose.code],
             )
     return event
-
-
-def consent_events_erase(
-    *, actor: Actor, contact_ids: Iterable[int] | None = None, emails: Iterable[str] | None = None
-) -> int:
-    """Erase people's consent ledger (Art. 17): the one way through the append-only rule.
-
-    Deletes the ledger events, the projection and pending confirmations of the
-    contacts given by id or by address, in one transaction. On PostgreSQL the
-    ledger's trigger refuses every UPDATE and DELETE unless the transaction has
-    set ``personvern.erasure = 'on'`` (``SET LOCAL``, so it ends with the
-    transaction); this function sets it around its own DELETE and switches it
-    off again. Deleting a Contact does the same for its ledger (see
-    ``consent.signals``). Opt-outs and objections outlive this on the
-    suppression list. Returns the number of ledger events deleted.
-    """
-    if contact_ids is None and emails is None:
-        raise ValueError("name the contacts by id or by email")
-    q = models.Q(pk__in=[])
-    if contact_ids is not None:
-        q |= models.Q(pk__in=list(contact_ids))
-    if emails is not None:
-        q |= models.Q(email__in=sorted({normalise_email(e) for e in emails}))
-    with transaction.atomic():
-        ids = list(Contact.objects.filter(q).values_list("pk", flat=True))
-        deleted, _detail = ConsentEvent.objects.erasable().filter(contact_id__in=ids).delete()
-        ConsentState.objects.filter(contact_id__in=ids).delete()
-        ConsentConfirmation.objects.filter(contact_id__in=ids).delete()
-        if emails is not None:
-            PendingSignup.objects.filter(email__in=sorted({normalise_email(e) for e in emails})).delete()
-        for pk in ids:
-            audit_record(actor=actor, action="consent.erase", target_type="subjects.contact", target_id=pk)
-    return deleted

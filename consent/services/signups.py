@@ -16,6 +16,9 @@ from core.audit import Actor, audit_record
 from core.crypto import new_token, token_digest
 from core.errors import Conflict
 from core.mail import send_email
+from core.registry import registry
+from core.removal import Action as RemovalAction
+from core.removal import Door, Target, removal_execute
 from core.validators import clean_email
 from subjects.models import Contact
 
@@ -176,14 +179,20 @@ def signup_confirm(*, token: str, ip_address: str | None, user_agent: str = "") 
 def consent_confirmations_expire(*, now: datetime | None = None) -> int:
     """Daily: delete web sign-ups nobody confirmed within the window (they were never consents).
 
-    Also closes double opt-in confirmations left from before sign-ups were kept apart.
+    Through the one removal engine (``core.removal``), as the retention sweep removes rows:
+    a legal hold or a guard (an open request from that address, Art. 12(3)) keeps a
+    sign-up until it ends, and the engine records the audit event. Also closes double
+    opt-in confirmations left from before sign-ups were kept apart.
     """
     now = now or timezone.now()
-    deleted, _detail = PendingSignup.objects.filter(confirmed_at__isnull=True, expires_at__lte=now).delete()
+    expired = PendingSignup.objects.filter(confirmed_at__isnull=True, expires_at__lte=now)
+    outcome = removal_execute(
+        targets=[Target(registry.get(PendingSignup), expired, action=RemovalAction.DELETE)],
+        door=Door.SWEEP,
+        actor=Actor.system("consent_confirmations_expire"),
+        audit_action="consent.signups_expire",
+    )
     ConsentConfirmation.objects.filter(
         confirmed_at__isnull=True, expired_at__isnull=True, expires_at__lte=now
     ).update(expired_at=now)
-    if deleted:
-        audit_record(actor=Actor.system("consent_confirmations_expire"), action="consent.signups_expire",
-                     target_type="consent.pendingsignup")  # fmt: skip
-    return deleted
+    return outcome.erased.get(PendingSignup._meta.label_lower, 0)
