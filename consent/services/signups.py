@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from core.audit import Actor, audit_record
 from core.crypto import new_token, token_digest
@@ -130,7 +131,7 @@ def signup_confirm(*, token: str, ip_address: str | None, user_agent: str = "") 
     with transaction.atomic():
         signup = PendingSignup.objects.select_for_update().filter(token_digest=token_digest(token)).first()
         if signup is None:
-            raise InvalidLink(_("This confirmation link is not valid, or it was used already."))
+            return _legacy_confirmation_confirm(token=token, ip_address=ip_address, user_agent=user_agent)
         if signup.expires_at <= timezone.now():
             raise ExpiredLink(_("This confirmation link has expired. Please sign up again."))
         actor = Actor.subject(ip_address)
@@ -174,6 +175,79 @@ def signup_confirm(*, token: str, ip_address: str | None, user_agent: str = "") 
         email, language = contact.email, contact.language
         transaction.on_commit(lambda: _receipts_send(email=email, language=language, receipts=receipts))
     return events
+
+
+def _no_longer_valid(language: str) -> ExpiredLink:
+    with override(language):
+        message = _(
+            "This confirmation link is no longer valid: it has expired, it was used already, or what "
+            "it confirmed has changed since. To receive our emails, please sign up again."
+        )
+    return ExpiredLink(message, extra={"language": language})
+
+
+def _legacy_confirmation_confirm(
+    *, token: str, ip_address: str | None, user_agent: str
+) -> list[ConsentEvent]:
+    """A double opt-in link emailed before sign-ups were kept apart (a ``ConsentConfirmation``).
+
+    Then the web form wrote the contact and an unconfirmed grant at once, and the link
+    confirmed it. A link still inside its window, whose grant nothing has followed since
+    (no withdrawal, no objection to it or to direct marketing: a click never undoes a later
+    opt-out, Art. 7(3), 21(3)), confirms it now as the person's own act, as a new sign-up's
+    link does. Any other such link raises ``ExpiredLink`` in the person's language, saying
+    how to sign up again; an unknown one ``InvalidLink``. Inside ``signup_confirm``'s transaction.
+    """
+    confirmation = (
+        ConsentConfirmation.objects.select_for_update()
+        .select_related("contact", "purpose")
+        .filter(token_digest=token_digest(token))
+        .first()
+    )
+    if confirmation is None:
+        raise InvalidLink(_("This confirmation link is not valid, or it was used already."))
+    contact, purpose = confirmation.contact, confirmation.purpose
+    if (
+        confirmation.confirmed_at is not None
+        or confirmation.expired_at is not None
+        or confirmation.expires_at <= timezone.now()
+        or not purpose.is_active
+    ):
+        raise _no_longer_valid(contact.language)
+    _lock_contact(contact)
+    grant = ConsentEvent.objects.filter(contact=contact, purpose=purpose).order_by("-id").first()
+    waiting = (
+        grant is not None
+        and grant.action == Action.GRANTED
+        and machine.authority_of(authority=grant.authority, channel=grant.channel)
+        == machine.PERSON_UNCONFIRMED
+        and not ConsentEvent.objects.filter(
+            contact=contact, pk__gt=grant.pk, purpose__code=Purpose.DIRECT_MARKETING
+        ).exists()
+    )
+    if not waiting:
+        raise _no_longer_valid(contact.language)
+    event = _ledger_append(
+        contact=contact,
+        purpose=purpose,
+        action=Action.GRANTED,
+        channel=Channel.WEB_FORM,
+        actor=Actor.subject(ip_address),
+        authority=machine.PERSON_CONFIRMED,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        reference=f"web sign-up of {confirmation.requested_at:%Y-%m-%dT%H:%MZ}, confirmed by email link "
+        "(sent before sign-ups were kept apart)",
+        notice=grant.notice,
+        wording=grant.wording,
+        always_record=True,
+    )
+    assert event is not None
+    ConsentConfirmation.objects.filter(pk=confirmation.pk).update(confirmed_at=event.occurred_at)
+    receipts = [consent_receipt(event=event)]
+    email, language = contact.email, contact.language
+    transaction.on_commit(lambda: _receipts_send(email=email, language=language, receipts=receipts))
+    return [event]
 
 
 def consent_confirmations_expire(*, now: datetime | None = None) -> int:
