@@ -237,7 +237,7 @@ class ConsentEventQuerySet(models.QuerySet["ConsentEvent"]):
         return clone
 
     def erasable(self) -> ConsentEventQuerySet:
-        """The same rows, deletable: used by ``consent_events_erase`` and the registry's erasure."""
+        """The same rows, deletable: only the removal engine (``core.removal``) asks for them (Art. 17)."""
         clone = self._chain()
         clone._erasure = True
         return clone

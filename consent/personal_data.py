@@ -37,7 +37,7 @@ registry.register_not_personal(
 
 def _ledger_rows(emails: list[str]) -> QuerySet[ConsentEvent]:
     # ``erasable()``: the registry's erasure (Art. 17) may delete these rows;
-    # the ledger refuses every other delete (see consent_events_erase).
+    # the ledger refuses every other delete (see ConsentEventQuerySet and migration 0003).
     return ConsentEvent.objects.erasable().filter(contact__email__in=emails)
 
 
@@ -57,7 +57,7 @@ registry.register(
         ),
         subject_email_path="contact__email",
         find_rows=_ledger_rows,
-        purposes=("marketing", "honour_objection"),
+        purposes=("direct_marketing", "honour_objection"),
         source=_("You, when you gave, confirmed or withdrew consent or objected"),
         recipients=("hosting_provider",),
         retention_note=_("As long as we hold your contact record: it proves your consents (Art. 7(1))"),
@@ -74,7 +74,7 @@ registry.register(
         personal_fields=("contact", "purpose", "state", "channel", "changed_at", "last_event_id"),
         export_fields=("purpose__code", "state", "channel", "changed_at"),
         subject_email_path="contact__email",
-        purposes=("marketing", "honour_objection"),
+        purposes=("direct_marketing", "honour_objection"),
         source=_("Derived from your consent history"),
         recipients=("hosting_provider",),
         retention_note=_("As long as we hold your contact record"),
@@ -92,7 +92,7 @@ registry.register(
         ),
         export_fields=("purpose__code", "requested_at", "expires_at", "confirmed_at", "expired_at"),
         subject_email_path="contact__email",
-        purposes=("marketing",),
+        purposes=("direct_marketing",),
         source=_("You, when you signed up on our website"),
         recipients=("hosting_provider",),
         retention_note=_("As long as we hold your contact record"),
@@ -111,10 +111,10 @@ registry.register(
         ),
         export_fields=("email", "name", "topics", "requested_at", "expires_at", "ip_address", "user_agent"),
         subject_email_path="email",
-        purposes=("marketing",),
+        purposes=("direct_marketing",),
         source=_("Someone who typed your address into our sign-up form"),
         recipients=("hosting_provider", "email_provider"),
-        # Deleted by consent.tasks.consent_confirmations_expire when the window closes (not a sweep).
+        # Deleted by consent.tasks.consent_confirmations_expire, through core.removal, when the window closes.
         retention_note=_("Deleted when the confirmation window closes (CONSENT_CONFIRMATION_DAYS), "
                          "or when confirmed"),
         erasure=Erasure.DELETE,
@@ -129,7 +129,7 @@ registry.register(
         personal_fields=("contact", "sale_reference", "obtained_at", "opt_out_offered", "created_at"),
         export_fields=("sale_reference", "obtained_at", "opt_out_offered"),
         subject_email_path="contact__email",
-        purposes=("marketing",),
+        purposes=("direct_marketing",),
         source=_("The sale in which you gave us your address"),
         recipients=("hosting_provider",),
         retention_note=_("As long as we hold your contact record"),
@@ -145,7 +145,7 @@ registry.register(
         personal_fields=("contact", "purpose", "basis", "reference", "checked_at"),
         export_fields=("purpose__code", "basis", "reference", "checked_at"),
         subject_email_path="contact__email",
-        purposes=("marketing",),
+        purposes=("direct_marketing",),
         source=_("Our check before a campaign was sent"),
         recipients=("hosting_provider",),
         retention_note=_("As long as we hold your contact record"),

@@ -12,6 +12,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -31,8 +32,11 @@ def _language() -> str:
     return "en" if (get_language() or "nb").startswith("en") else "nb"
 
 
-def _problem(request: HttpRequest, *, title: str, message: str, status: int) -> HttpResponse:
-    return render(request, "consent/problem.html", {"title": title, "message": message}, status=status)
+def _problem(
+    request: HttpRequest, *, title: str, message: str, status: int, signup_again: bool = False
+) -> HttpResponse:
+    context = {"title": title, "message": message, "signup_again": signup_again}
+    return render(request, "consent/problem.html", context, status=status)
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -133,11 +137,18 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             token=token, ip_address=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")
         )
     except services.ExpiredLink as error:
-        return _problem(request, title=_("The link has expired"), message=error.message, status=410)
+        # A link emailed before sign-ups were kept apart names its person: their language.
+        with translation.override(error.extra.get("language") or get_language()):
+            return _problem(
+                request, title=_("The link is no longer valid"), message=error.message, status=410,
+                signup_again=True,
+            )  # fmt: skip
     except Conflict as error:
         return _problem(request, title=_("Already confirmed"), message=error.message, status=409)
     except ApplicationError as error:
-        return _problem(request, title=_("The link is not valid"), message=error.message, status=400)
+        return _problem(
+            request, title=_("The link is not valid"), message=error.message, status=400, signup_again=True
+        )
     return render(
         request,
         "consent/confirmed.html",

@@ -15,6 +15,8 @@ PURPOSES = {
     "support": _("To give you support and answer your questions"),
     "relationship_management": _("To follow up our customer and business relationship"),
     "marketing": _("To send you marketing, when you have agreed to it"),
+    # The consent app's declarations name the catalogue's own code (consent.Purpose.DIRECT_MARKETING).
+    "direct_marketing": _("To send you marketing, when you have agreed to it"),
     "job_application": _("To consider your job application"),
     "web_analytics": _("To understand how our website is used and to improve it"),
     "honour_objection": _("To respect your objection or opt-out"),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from consent import services
 from consent.models import ConsentEvent, ConsentState, LedgerIsAppendOnly
 from core.audit import Actor
 from core.registry import registry
+from core.removal import Door, Target, removal_execute, subject_targets
 from subjects.models import Contact
 from tests.conftest import needs_postgres
 from tests.consent.factories import grant
@@ -52,8 +52,9 @@ def test_erasure_deletes_the_ledger_and_the_projection_of_that_person_only():
     erased, kept = ContactFactory(), ContactFactory()
     grant(erased)
     grant(kept)
-    deleted = services.consent_events_erase(emails=[erased.email.upper()], actor=SYSTEM)
-    assert deleted == 1
+    # The person's erasure (Art. 17) through the one removal engine, as rights does it.
+    outcome = removal_execute(targets=subject_targets([erased.email]), door=Door.REQUEST, actor=SYSTEM)
+    assert outcome.erased["consent.consentevent"] == 1
     assert not ConsentEvent.objects.filter(contact=erased).exists()
     assert not ConsentState.objects.filter(contact=erased).exists()
     assert ConsentEvent.objects.filter(contact=kept).count() == 1
@@ -108,7 +109,13 @@ def test_the_erasure_setting_ends_with_the_erasure():
     grant(contact)
     event = grant(other)
     with transaction.atomic():
-        services.consent_events_erase(contact_ids=[contact.pk], actor=SYSTEM)
+        declaration = registry.get(ConsentEvent)
+        removal_execute(
+            targets=[Target(declaration, declaration.rows_for([contact.email]))],
+            door=Door.REQUEST,
+            actor=SYSTEM,
+        )
+        assert not ConsentEvent.objects.filter(contact=contact).exists()
         # Still inside the same transaction: the way through is closed again.
         table = ConsentEvent._meta.db_table
         with (

@@ -22,6 +22,8 @@ from django.utils import timezone
 from consent import selectors, services
 from consent.models import ConsentEvent, ConsentState, PendingSignup
 from core.errors import ApplicationError
+from core.models import AuditEvent
+from retention.models import LegalHold
 from subjects.models import Contact
 from tests.consent.factories import PERSON, grant
 from tests.subjects.factories import ContactFactory
@@ -115,6 +117,31 @@ def test_an_unconfirmed_sign_up_is_deleted_when_the_window_closes(client):
         assert services.consent_confirmations_expire() == 0
     assert not PendingSignup.objects.exists()
     assert not Contact.objects.exists() and not ConsentEvent.objects.exists()
+    # Through the one removal engine, which records the audit event (issue 8).
+    assert (
+        AuditEvent.objects.filter(
+            action="consent.signups_expire", target_type="consent.pendingsignup"
+        ).count()
+        == 1
+    )
+
+
+def test_the_expiry_keeps_a_sign_up_still_inside_its_window_and_one_under_a_legal_hold(client):
+    _sign_up(client, email="kari@firma.no")
+    _sign_up(client, email="per@firma.no")
+    later = timezone.now() + timedelta(days=8)
+    _sign_up(client, email="ny@firma.no")  # asked today; its window is still open at ``later``
+    PendingSignup.objects.filter(email="ny@firma.no").update(expires_at=later + timedelta(days=1))
+    LegalHold.objects.create(
+        scope=LegalHold.Scope.CATEGORY, category="consent", reason="Tvist om samtykke, sak 12",
+        ends_on=timezone.localdate() + timedelta(days=30),
+    )  # fmt: skip
+    with time_machine.travel(later):
+        assert services.consent_confirmations_expire() == 0
+    LegalHold.objects.update(lifted_at=timezone.now())
+    with time_machine.travel(later):
+        assert services.consent_confirmations_expire() == 2
+    assert list(PendingSignup.objects.values_list("email", flat=True)) == ["ny@firma.no"]
 
 
 def test_a_stranger_cannot_switch_off_a_confirmed_consent(client):

@@ -22,10 +22,6 @@ SKIPPED_PARTS = {".venv", "tests", "migrations", "bench", "bin", "node_modules",
 
 # (path, enclosing function): why it may delete. Kept tiny; each one is a known exception.
 WHITELIST: dict[tuple[str, str], str] = {
-    # Owned by the consent app: the ledger's erasure by contact, and sign-ups never confirmed.
-    # To move onto core.removal.
-    ("consent/services.py", "consent_events_erase"): "the ledger's erasure, to move onto core.removal",
-    ("consent/services.py", "consent_confirmations_expire"): "unconfirmed sign-ups, to move onto the engine",
     # Owned by the api app: stored answers to retried calls, forgotten after a day.
     ("api/services.py", "idempotency_forget"): "a day's idempotency answers, to move onto the engine",
 }
