@@ -428,18 +428,19 @@ class RequestFileView(ApiView):
     def post(self, request: Request) -> Response:
         values = _bind(s.RequestInput, request.data)
         actor = client_actor(request)
+        # Art. 12(6): where the identity was checked where the request came in, the
+        # request is verified at once with that note (its month runs from now) and the
+        # person gets a receipt; where it was not ("none"), they get the portal's
+        # link to confirm, and the month runs from their confirmation.
+        check = values["identity_check"].strip()
+        checked = "" if check.lower() in s.NO_IDENTITY_CHECK else f"{values['channel']}: {check}"
         with transaction.atomic():
             submission = request_services.request_submit(
                 type=values["type"], email=values["email"], name=values.get("name", ""),
                 organisation=values.get("organisation", ""), details=values.get("details", ""),
-                language=values["language"], actor=actor,
+                language=values["language"], identity_checked=checked, actor=actor,
             )  # fmt: skip
-            # Art. 12(6): the identity was checked where the request came in; the
-            # month runs from now, as for a portal request confirmed by its link.
-            filed = request_services.request_verify_manually(
-                request=submission.request, actor=actor,
-                note=f"{values['channel']}: {values['identity_check']}",
-            )  # fmt: skip
+            filed = submission.request
             services.filed_request_record(client=request.user, request=filed, channel=values["channel"])
         response = Response(
             _request_answer(filed),

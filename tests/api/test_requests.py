@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test import Client
 
 from api.models import IdempotentAnswer, Scope
-from requests_dsar.models import DataSubjectRequest, RequestEvent
+from requests_dsar.models import DataSubjectRequest, RequestEmail, RequestEvent
 from subjects.models import Contact
 from tests.api.conftest import Caller, assert_problem
 from tests.conftest import needs_postgres
@@ -34,6 +35,59 @@ def test_a_filed_request_enters_the_workflow_with_its_deadline(caller):
     assert row.received_at is not None
     assert row.events.filter(action=RequestEvent.Action.VERIFIED_MANUALLY, actor_kind="api_client").exists()
     assert caller.get(response["Location"]).json() == body
+
+
+def test_a_request_checked_elsewhere_gets_a_receipt_and_no_link_to_confirm(
+    caller, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = caller.post(REQUESTS, request_body())
+    assert response.status_code == 201, response.content
+    row = DataSubjectRequest.objects.get(reference=response.json()["reference"])
+    assert row.status == DataSubjectRequest.Status.VERIFIED and row.due_date is not None
+    event = row.events.get(action=RequestEvent.Action.VERIFIED_MANUALLY)
+    assert event.note == "phone: Called back on the number in the CRM"
+    assert list(RequestEmail.objects.filter(request=row).values_list("kind", flat=True)) == ["registered"]
+    [message] = mail.outbox
+    assert message.to == ["kari@firma.no"]
+    assert message.subject == "Vi har registrert henvendelsen din"
+    assert "trenger ikke å bekrefte" in message.body and row.reference in message.body
+    # A link to follow the request, none to confirm it.
+    assert "/portal/s/" in message.body and "/portal/confirm/" not in message.body
+
+
+def test_the_receipt_is_in_the_language_of_the_request(caller, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        caller.post(REQUESTS, request_body(language="en"))
+    [message] = mail.outbox
+    assert message.subject == "We have registered your request"
+    assert "you need not confirm anything" in message.body
+
+
+def test_a_request_nobody_checked_waits_for_the_person_to_confirm_it(
+    caller, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = caller.post(REQUESTS, request_body(identity_check=" None "))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "received" and body["received_at"] is None and body["due_date"] is None
+    row = DataSubjectRequest.objects.get(reference=body["reference"])
+    assert not row.events.filter(action=RequestEvent.Action.VERIFIED_MANUALLY).exists()
+    [message] = mail.outbox
+    assert "/portal/confirm/" in message.body
+
+
+def test_a_checked_filing_of_a_request_waiting_for_its_link_verifies_it(
+    caller, django_capture_on_commit_callbacks
+):
+    """The person used the portal and then phoned: the call-back verifies the request they have."""
+    waiting = caller.post(REQUESTS, request_body(identity_check="none")).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = caller.post(REQUESTS, request_body()).json()
+    assert again["reference"] == waiting["reference"] and again["status"] == "verified"
+    assert DataSubjectRequest.objects.count() == 1
+    assert [m.subject for m in mail.outbox] == ["Vi har registrert henvendelsen din"]
 
 
 def test_a_client_reads_only_the_requests_it_filed(make_caller):
