@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
+from api import services
 from api.models import IdempotentAnswer, Scope
+from core.models import AuditEvent
 from requests_dsar.models import DataSubjectRequest, RequestEmail, RequestEvent
 from subjects.models import Contact
 from tests.api.conftest import Caller, assert_problem
@@ -143,6 +148,29 @@ def test_keys_are_per_client_and_an_error_answer_is_kept_too(make_caller):
     assert one.post(REQUESTS, request_body(type="magic"), headers=headers).status_code == 400
     assert two.post(REQUESTS, request_body(), headers=headers).status_code == 201
     assert IdempotentAnswer.objects.count() == 2
+
+
+def test_stored_answers_are_forgotten_after_a_day_through_the_removal_engine(caller):
+    headers = {"Idempotency-Key": "campaign-1"}
+    body = {"purpose": "marketing_events", "emails": ["kari@firma.no"]}
+    assert caller.post("/api/v1/consent/check", body, headers=headers).status_code == 200
+    stored = IdempotentAnswer.objects.get()
+    assert "kari@firma.no" in json.dumps(stored.body)  # why the engine removes it: it names people
+    IdempotentAnswer.objects.filter(pk=stored.pk).update(
+        created_at=timezone.now() - timedelta(days=1, minutes=1)
+    )
+    assert (
+        caller.post("/api/v1/consent/check", body, headers={"Idempotency-Key": "campaign-2"}).status_code
+        == 200
+    )
+
+    assert services.idempotency_forget() == 1
+    assert list(IdempotentAnswer.objects.values_list("key", flat=True)) == ["campaign-2"]
+    event = AuditEvent.objects.get(action="api.idempotency_forget")
+    assert event.target_type == "api.idempotentanswer" and "body" in event.changed_fields
+    # The forgotten key is free again: the same call runs anew.
+    again = caller.post("/api/v1/consent/check", body, headers=headers)
+    assert again.status_code == 200 and "Idempotent-Replayed" not in again
 
 
 def test_an_overlong_idempotency_key_is_refused(caller):

@@ -26,8 +26,6 @@ WHITELIST: dict[tuple[str, str], str] = {
     # To move onto core.removal.
     ("consent/services.py", "consent_events_erase"): "the ledger's erasure, to move onto core.removal",
     ("consent/services.py", "consent_confirmations_expire"): "unconfirmed sign-ups, to move onto the engine",
-    # Owned by the api app: stored answers to retried calls, forgotten after a day.
-    ("api/services.py", "idempotency_forget"): "a day's idempotency answers, to move onto the engine",
 }
 
 
