@@ -19,7 +19,7 @@ from core.http import client_ip
 
 from . import services
 from .models import ApiClient
-from .problems import PROBLEM_CONTENT_TYPE, PayloadTooLarge, Problem
+from .problems import PROBLEM_CONTENT_TYPE, PayloadTooLarge, Problem, invalid_input
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -82,10 +82,7 @@ class ApiView(APIView):
 
     def _claim(self, request: Request, key: str) -> None:
         if len(key) > 255 or not key.isprintable():
-            raise Problem(
-                status_code=400, kind="invalid-input",
-                detail=_("The Idempotency-Key must be at most 255 printable characters."),
-            )  # fmt: skip
+            raise invalid_input(detail=_("The Idempotency-Key must be at most 255 printable characters."))
         digest = hashlib.sha256()
         digest.update(request.method.encode() + b" " + request.get_full_path().encode() + b"\n")
         digest.update(request._request._body)

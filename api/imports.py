@@ -22,7 +22,7 @@ from core.audit import Actor, audit_record
 from subjects import services as subject_services
 
 from .models import ApiClient, ImportJob
-from .problems import Problem
+from .problems import Problem, invalid_input
 
 FORMATS = {
     "application/x-ndjson": ImportJob.Format.NDJSON,
@@ -48,16 +48,12 @@ def import_job_create(
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Problem(
-            status_code=400, kind="invalid-input", detail=_("The rows must be UTF-8 text.")
-        ) from None
+        raise invalid_input(detail=_("The rows must be UTF-8 text.")) from None
     if "\x00" in text:
-        raise Problem(
-            status_code=400, kind="invalid-input", detail=_("The rows must not contain NUL characters.")
-        )
+        raise invalid_input(detail=_("The rows must not contain NUL characters."))
     rows = sum(1 for line in text.splitlines() if line.strip()) - (1 if format == ImportJob.Format.CSV else 0)
     if rows <= 0:
-        raise Problem(status_code=400, kind="invalid-input", detail=_("There are no rows to import."))
+        raise invalid_input(detail=_("There are no rows to import."))
     if rows > MAX_ROWS:
         raise Problem(
             status_code=413, kind="payload-too-large",

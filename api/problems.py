@@ -38,6 +38,17 @@ class Problem(exceptions.APIException):
         self.errors = errors or []
 
 
+def invalid_input(errors: list[dict[str, Any]] | None = None, *, detail: str = "") -> Problem:
+    """The 400 of bad input: what to correct by field (the rule, never the value), or one
+    ``detail`` when the body as a whole is wrong. Every door of the API raises this one."""
+    return Problem(
+        status_code=status.HTTP_400_BAD_REQUEST,
+        kind="invalid-input",
+        detail=detail or _("Correct the fields listed in errors and send the request again."),
+        errors=errors,
+    )
+
+
 class PayloadTooLarge(Problem):
     def __init__(self, limit: int) -> None:
         super().__init__(
@@ -57,7 +68,6 @@ _KINDS: dict[type[exceptions.APIException], str] = {
     exceptions.NotAcceptable: "not-acceptable",
     exceptions.UnsupportedMediaType: "unsupported-media-type",
     exceptions.Throttled: "rate-limited",
-    exceptions.ValidationError: "invalid-input",
 }
 
 _TITLES = {
@@ -137,6 +147,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.NotFound(_("There is nothing at this address, or not for this client."))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, exceptions.ValidationError):
+        exc = invalid_input(field_errors(exc.detail))
+    elif isinstance(exc, DjangoValidationError):
+        exc = invalid_input(django_validation_errors(exc))
 
     if isinstance(exc, Problem):
         return problem_response(
@@ -150,26 +164,14 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         if isinstance(exc, exceptions.Throttled):
             headers["Retry-After"] = str(max(1, round(exc.wait or 1)))
         kind = next((k for cls, k in _KINDS.items() if isinstance(exc, cls)), "invalid-input")
-        if isinstance(exc, exceptions.ValidationError):
-            errors = field_errors(exc.detail)
-            detail = _("Correct the fields listed in errors and send the request again.")
-        else:
-            errors = []
-            detail = str(exc.detail) if not isinstance(exc.detail, (list, dict)) else ""
-            if isinstance(exc, exceptions.Throttled):
-                detail = _(
-                    "This client has used up its calls for this minute; retry after %(s)s seconds."
-                ) % {"s": headers["Retry-After"]}
+        detail = str(exc.detail) if not isinstance(exc.detail, (list, dict)) else ""
+        if isinstance(exc, exceptions.Throttled):
+            detail = _("This client has used up its calls for this minute; retry after %(s)s seconds.") % {
+                "s": headers["Retry-After"]
+            }
         return problem_response(
-            status_code=exc.status_code, kind=kind, detail=detail, instance=instance, errors=errors,
-            headers=headers,
-        )  # fmt: skip
-    if isinstance(exc, DjangoValidationError):
-        return problem_response(
-            status_code=400, kind="invalid-input",
-            detail=_("Correct the fields listed in errors and send the request again."),
-            instance=instance, errors=django_validation_errors(exc),
-        )  # fmt: skip
+            status_code=exc.status_code, kind=kind, detail=detail, instance=instance, headers=headers
+        )
     if isinstance(exc, core_errors.NotFound):
         return problem_response(status_code=404, kind="not-found", detail=exc.message, instance=instance)
     if isinstance(exc, core_errors.Conflict):

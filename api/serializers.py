@@ -153,6 +153,10 @@ class SuppressionCheckAnswer(serializers.Serializer):
 # --- Requests -------------------------------------------------------------------------
 
 
+# What an integration sends when nobody checked the person's identity.
+NO_IDENTITY_CHECK = {"none"}
+
+
 class RequestInput(serializers.Serializer):
     CHANNELS = (
         ("phone", _("phone")), ("email", _("email")), ("letter", _("letter")),
@@ -166,7 +170,14 @@ class RequestInput(serializers.Serializer):
     details = Text(max_length=5000, required=False, allow_blank=True)
     language = serializers.ChoiceField(choices=(("nb", "nb"), ("en", "en")), default="nb")
     channel = serializers.ChoiceField(choices=CHANNELS, help_text=_("How the request reached you."))
-    identity_check = Text(max_length=1000, help_text=_("How the person's identity was checked (Art. 12(6))."))
+    identity_check = Text(
+        max_length=1000,
+        help_text=_(
+            "How the person's identity was checked (Art. 12(6)): the request is then verified at once "
+            'and the person emailed a receipt. "none" if it was not: the person is emailed a link '
+            "to confirm it."
+        ),
+    )
 
 
 class RequestAnswer(serializers.Serializer):

@@ -12,6 +12,8 @@ from django.utils import timezone
 from rest_framework.utils.encoders import JSONEncoder
 
 from core.audit import Actor, audit_record
+from core.registry import registry
+from core.removal import Action, Door, Target, removal_execute
 
 from .models import KEY_GENERATOR, ApiClient, ApiKey, FiledRequest, IdempotentAnswer
 
@@ -128,9 +130,18 @@ def idempotency_store(*, answer: IdempotentAnswer, status_code: int, body: Any, 
 
 
 def idempotency_forget(*, older_than: timedelta = timedelta(days=1)) -> int:
-    """Daily: answers older than a day are forgotten (a retry comes within minutes)."""
-    deleted, _detail = IdempotentAnswer.objects.filter(created_at__lt=timezone.now() - older_than).delete()
-    return deleted
+    """Daily: answers older than a day are forgotten (a retry comes within minutes).
+
+    Through the removal engine like every removal of personal data (Art. 5(1)(e)):
+    a bulk consent check's answer lists the addresses it was asked about.
+    """
+    old = IdempotentAnswer.objects.filter(created_at__lt=timezone.now() - older_than)
+    outcome = removal_execute(
+        targets=[Target(registry.get(IdempotentAnswer), old, action=Action.DELETE)],
+        door=Door.SWEEP, actor=Actor.system("api.idempotency_forget"), reference="older-than-a-day",
+        audit_action="api.idempotency_forget",
+    )  # fmt: skip
+    return outcome.erased.get(IdempotentAnswer._meta.label_lower, 0)
 
 
 # --- Requests filed by a client ----------------------------------------------------------

@@ -6,13 +6,39 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from .models import ApiClient
 
 WINDOW_SECONDS = 60
+# The counter outlives its window a little, so a slow clock at the edge never resets it early.
+COUNTER_TTL = WINDOW_SECONDS + 5
+
+
+def _count_call(key: str) -> int:
+    """Count one call in the window and return the count so far (atomic across processes)."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # One round trip, on every call of every client: SET NX creates the window's
+        # counter with its expiry, INCR counts, pipelined. Django's add() and incr()
+        # would take three (incr checks EXISTS first).
+        full = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(full, write=True)
+        with client.pipeline(transaction=False) as pipe:
+            pipe.set(full, 0, ex=COUNTER_TTL, nx=True)
+            pipe.incr(full)
+            _created, count = pipe.execute()
+        return int(count)
+    # Other caches (development, tests without Redis): add() is atomic; the first call creates the counter.
+    backend.add(key, 0, timeout=COUNTER_TTL)
+    try:
+        return backend.incr(key)
+    except ValueError:  # expired between add and incr
+        backend.add(key, 1, timeout=COUNTER_TTL)
+        return 1
 
 
 class ClientRateThrottle(BaseThrottle):
@@ -24,14 +50,7 @@ class ClientRateThrottle(BaseThrottle):
             return True  # authentication refuses these anyway
         now = time.time()
         window = int(now // WINDOW_SECONDS)
-        key = f"api:rate:{client.pk}:{window}"
-        # add() is atomic: the first call of the window creates the counter.
-        cache.add(key, 0, timeout=WINDOW_SECONDS + 5)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=WINDOW_SECONDS + 5)
-            count = 1
+        count = _count_call(f"api:rate:{client.pk}:{window}")
         self._wait = (window + 1) * WINDOW_SECONDS - now
         return count <= client.rate_limit
 

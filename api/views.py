@@ -37,7 +37,7 @@ from . import imports, selectors, services
 from . import serializers as s
 from .base import ApiView, client_actor
 from .models import Scope
-from .problems import Problem
+from .problems import Problem, django_validation_errors, invalid_input
 from .webhooks import services as webhooks
 
 PROBLEM = OpenApiResponse(
@@ -70,10 +70,13 @@ def _bind(serializer_class: type[drf_serializers.Serializer], data: Any) -> dict
 
 
 def _unknown_purpose_is_input(error: core_errors.NotFound, field: str = "purpose") -> Problem:
+    return invalid_input([{"field": field, "message": error.message}])
+
+
+def _no_such_contact() -> Problem:
     return Problem(
-        status_code=400, kind="invalid-input",
-        detail=_("Correct the fields listed in errors and send the request again."),
-        errors=[{"field": field, "message": error.message}],
+        status_code=404, kind="not-found",
+        detail=_("No contact has this address; push the contact first (POST /api/v1/contacts)."),
     )  # fmt: skip
 
 
@@ -142,7 +145,7 @@ def _bulk_input(data: Any) -> tuple[str, list[str]]:
     """The bulk check's input, validated without a serializer per address (100,000 of them)."""
     errors = []
     if not isinstance(data, dict):
-        raise Problem(status_code=400, kind="invalid-input", detail=_("Send a JSON object."))
+        raise invalid_input(detail=_("Send a JSON object."))
     purpose, emails = data.get("purpose"), data.get("emails")
     if not isinstance(purpose, str) or not purpose or len(purpose) > 50 or "\x00" in purpose:
         errors.append({"field": "purpose", "message": _("Give the purpose's code as text.")})
@@ -164,10 +167,7 @@ def _bulk_input(data: Any) -> tuple[str, list[str]]:
                 if len(errors) >= 20:
                     break
     if errors:
-        raise Problem(
-            status_code=400, kind="invalid-input",
-            detail=_("Correct the fields listed in errors and send the request again."), errors=errors,
-        )  # fmt: skip
+        raise invalid_input(errors)
     return purpose, emails
 
 
@@ -188,10 +188,7 @@ class ConsentEventView(ApiView):
         client = request.user
         contact = subject_selectors.contact_by_email(email=values["email"])
         if contact is None:
-            raise Problem(
-                status_code=404, kind="not-found",
-                detail=_("No contact has this address; push the contact first (POST /api/v1/contacts)."),
-            )  # fmt: skip
+            raise _no_such_contact()
         # The evidence names the client, where and when the person acted, and the client's
         # own reference. The ledger's channel is always "api" with an integration's
         # authority: a client's word that the person acted in the portal is not the
@@ -241,15 +238,8 @@ class ConsentEventView(ApiView):
 def _import_problem(error: DjangoValidationError) -> Problem:
     problems = getattr(error, "import_problems", None)
     if problems is None:
-        from .problems import django_validation_errors
-
-        errors = django_validation_errors(error)
-    else:
-        errors = [{"field": p.field, "message": p.message} for p in problems]
-    return Problem(
-        status_code=400, kind="invalid-input",
-        detail=_("Correct the fields listed in errors and send the request again."), errors=errors,
-    )  # fmt: skip
+        return invalid_input(django_validation_errors(error))
+    return invalid_input([{"field": p.field, "message": p.message} for p in problems])
 
 
 class ContactUpsertView(ApiView):
@@ -356,17 +346,12 @@ class InteractionView(ApiView):
         values = _bind(s.InteractionInput, request.data)
         if values["occurred_at"] > timezone.now() + timedelta(minutes=5):
             # A date in the future would keep the person past their retention (Art. 5(1)(e)).
-            raise Problem(
-                status_code=400, kind="invalid-input",
-                detail=_("Correct the fields listed in errors and send the request again."),
-                errors=[{"field": "occurred_at", "message": _("An interaction cannot lie in the future.")}],
-            )  # fmt: skip
+            raise invalid_input(
+                [{"field": "occurred_at", "message": _("An interaction cannot lie in the future.")}]
+            )
         contact = subject_selectors.contact_by_email(email=values["email"])
         if contact is None:
-            raise Problem(
-                status_code=404, kind="not-found",
-                detail=_("No contact has this address; push the contact first (POST /api/v1/contacts)."),
-            )  # fmt: skip
+            raise _no_such_contact()
         interaction = subject_services.interaction_record(
             contact=contact, kind=values["kind"], occurred_at=values["occurred_at"],
             summary=values.get("summary", ""), actor=client_actor(request),
@@ -393,7 +378,7 @@ class SuppressionCheckView(ApiView):
     def post(self, request: Request) -> Response:
         data = request.data if isinstance(request.data, dict) else None
         if data is None:
-            raise Problem(status_code=400, kind="invalid-input", detail=_("Send a JSON object."))
+            raise invalid_input(detail=_("Send a JSON object."))
         _purpose, emails = _bulk_input({"purpose": "suppression", "emails": data.get("emails")})
         return Response({"suppressed": selectors.emails_suppressed(emails=emails)})
 
@@ -428,18 +413,19 @@ class RequestFileView(ApiView):
     def post(self, request: Request) -> Response:
         values = _bind(s.RequestInput, request.data)
         actor = client_actor(request)
+        # Art. 12(6): where the identity was checked where the request came in, the
+        # request is verified at once with that note (its month runs from now) and the
+        # person gets a receipt; where it was not ("none"), they get the portal's
+        # link to confirm, and the month runs from their confirmation.
+        check = values["identity_check"].strip()
+        checked = "" if check.lower() in s.NO_IDENTITY_CHECK else f"{values['channel']}: {check}"
         with transaction.atomic():
             submission = request_services.request_submit(
                 type=values["type"], email=values["email"], name=values.get("name", ""),
                 organisation=values.get("organisation", ""), details=values.get("details", ""),
-                language=values["language"], actor=actor,
+                language=values["language"], identity_checked=checked, actor=actor,
             )  # fmt: skip
-            # Art. 12(6): the identity was checked where the request came in; the
-            # month runs from now, as for a portal request confirmed by its link.
-            filed = request_services.request_verify_manually(
-                request=submission.request, actor=actor,
-                note=f"{values['channel']}: {values['identity_check']}",
-            )  # fmt: skip
+            filed = submission.request
             services.filed_request_record(client=request.user, request=filed, channel=values["channel"])
         response = Response(
             _request_answer(filed),
@@ -498,11 +484,7 @@ class WebhookSubscriptionsView(ApiView):
         values = _bind(s.WebhookSubscriptionInput, request.data)
         if not values["url"].startswith("https://"):
             # Plain http is for a local receiver that staff set up, not for a client's own endpoint.
-            raise Problem(
-                status_code=400, kind="invalid-input",
-                detail=_("Correct the fields listed in errors and send the request again."),
-                errors=[{"field": "url", "message": _("The URL must start with https://.")}],
-            )  # fmt: skip
+            raise invalid_input([{"field": "url", "message": _("The URL must start with https://.")}])
         client = request.user
         # A client receives the Art. 19 events only as the recipient staff named it.
         subscription, secret = webhooks.subscription_create(

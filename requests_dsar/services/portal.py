@@ -28,6 +28,7 @@ from .base import (
     _send_later,
 )
 from .tokens import _token_row
+from .workflow import request_verify_manually
 
 
 def _new_reference() -> str:
@@ -50,6 +51,7 @@ def request_submit(
     organisation: str = "",
     details: str = "",
     language: str = "nb",
+    identity_checked: str = "",
     actor: Actor,
 ) -> Submission:
     """Record a request and email the confirmation link (Art. 12(6): we check it is the person).
@@ -57,6 +59,11 @@ def request_submit(
     A repeat of a request still waiting or open creates nothing new: the person
     gets another link by email. The response is the same either way, and the
     same whether or not we know the address, so it tells nobody anything.
+
+    ``identity_checked`` says how the identity was already checked where the
+    request came in (a call-back, a letter with ID, the support desk): the request
+    is then verified at once with that note, its month runs from now (Art. 12(3)),
+    and the person is emailed a receipt, not a link to confirm what was checked.
     """
     errors: dict[str, str] = {}
     if type not in Type.values:
@@ -81,7 +88,9 @@ def request_submit(
         if repeat is not None:
             _event(repeat, Action.REPEATED, actor)
             audit_record(actor=actor, action="dsar.repeat", target=repeat)
-            if repeat.status == Status.RECEIVED:
+            if repeat.status == Status.RECEIVED and identity_checked:
+                repeat = _checked_elsewhere(repeat, actor, identity_checked)
+            elif repeat.status == Status.RECEIVED:
                 _send_later(repeat, "verify", link=RequestToken.Purpose.VERIFY)
             else:
                 _send_later(repeat, "repeat", link=RequestToken.Purpose.STATUS)
@@ -104,8 +113,15 @@ def request_submit(
             target=request,
             fields=["type", "email", "name", "organisation", "details"],
         )
-        _send_later(request, "verify", link=RequestToken.Purpose.VERIFY)
+        if identity_checked:
+            request = _checked_elsewhere(request, actor, identity_checked)
+        else:
+            _send_later(request, "verify", link=RequestToken.Purpose.VERIFY)
     return Submission(request, created=True)
+
+
+def _checked_elsewhere(request: Request, actor: Actor, note: str) -> Request:
+    return request_verify_manually(request=request, actor=actor, note=note, receipt="registered")
 
 
 def request_verify(*, token: str, actor: Actor) -> Request:

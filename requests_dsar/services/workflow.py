@@ -29,8 +29,14 @@ from .base import (
 )
 
 
-def request_verify_manually(*, request: Request, actor: Actor, note: str) -> Request:
-    """Staff checked the person's identity another way (Art. 12(6)); the note says how."""
+def request_verify_manually(
+    *, request: Request, actor: Actor, note: str, receipt: str = "received"
+) -> Request:
+    """Staff checked the person's identity another way (Art. 12(6)); the note says how.
+
+    ``receipt`` is the email that tells the person the month runs: "received" for a
+    request they sent us, "registered" for one we wrote down for them (phone, letter).
+    """
     note = _require_text(note, "note", _("Say how the identity was checked."))
     with transaction.atomic():
         request = Request.objects.select_for_update().get(pk=request.pk)
@@ -39,7 +45,7 @@ def request_verify_manually(*, request: Request, actor: Actor, note: str) -> Req
         previous = request.status
         if request.status == Status.RECEIVED:
             _mark_received(request, at=timezone.now())
-            _send_later(request, "received", link=RequestToken.Purpose.STATUS)
+            _send_later(request, receipt, link=RequestToken.Purpose.STATUS)
         _event(request, Action.VERIFIED_MANUALLY, actor, from_status=previous, note=note)
         audit_record(actor=actor, action="dsar.verify_manually", target=request, fields=["status"])
     return request

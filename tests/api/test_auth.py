@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import caches
 from django.test import Client
 from django.utils import timezone
 
-from api import services
+from api import services, throttling
 from api.models import ApiKey, Scope
 from core.audit import Actor
 from core.models import AuditEvent
 from tests.api.conftest import assert_problem
+from tests.conftest import needs_redis
 
 pytestmark = pytest.mark.django_db
 CHECK = "/api/v1/consent/check"
@@ -138,6 +140,29 @@ def test_problems_speak_bokmal_unless_english_is_asked_for(make_caller):
     assert body["title"] == "Ikke tillatt" and "mangler tilgangen consent:check" in body["detail"]
     body = assert_problem(caller.get(CHECK, QUERY), 403)
     assert body["title"] == "Not allowed"
+
+
+@needs_redis
+def test_the_count_is_one_expiring_counter_in_redis_that_every_process_reads(make_caller):
+    """What a second web process sees is the counter in Redis, not anything in this process."""
+    caller = make_caller(rate_limit=5)
+    for _ in range(2):
+        assert caller.get(CHECK, QUERY).status_code == 200
+    backend = caches["default"]
+    redis = backend._cache.get_client(None)
+    [counter] = redis.keys(backend.make_key(f"api:rate:{caller.api_client.pk}:*"))
+    assert int(redis.get(counter)) == 2
+    assert 0 < redis.ttl(counter) <= throttling.COUNTER_TTL
+    redis.set(counter, 5, keepttl=True)  # the other process's calls
+    assert_problem(caller.get(CHECK, QUERY), 429, "rate-limited")
+
+
+def test_the_rate_limit_holds_on_a_cache_without_redis(make_caller, settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    }
+    caller = make_caller(rate_limit=2)
+    assert [caller.get(CHECK, QUERY).status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_the_schema_generates_without_a_warning(tmp_path):

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
+from api import services
 from api.models import IdempotentAnswer, Scope
-from requests_dsar.models import DataSubjectRequest, RequestEvent
+from core.models import AuditEvent
+from requests_dsar.models import DataSubjectRequest, RequestEmail, RequestEvent
 from subjects.models import Contact
 from tests.api.conftest import Caller, assert_problem
 from tests.conftest import needs_postgres
@@ -34,6 +40,59 @@ def test_a_filed_request_enters_the_workflow_with_its_deadline(caller):
     assert row.received_at is not None
     assert row.events.filter(action=RequestEvent.Action.VERIFIED_MANUALLY, actor_kind="api_client").exists()
     assert caller.get(response["Location"]).json() == body
+
+
+def test_a_request_checked_elsewhere_gets_a_receipt_and_no_link_to_confirm(
+    caller, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = caller.post(REQUESTS, request_body())
+    assert response.status_code == 201, response.content
+    row = DataSubjectRequest.objects.get(reference=response.json()["reference"])
+    assert row.status == DataSubjectRequest.Status.VERIFIED and row.due_date is not None
+    event = row.events.get(action=RequestEvent.Action.VERIFIED_MANUALLY)
+    assert event.note == "phone: Called back on the number in the CRM"
+    assert list(RequestEmail.objects.filter(request=row).values_list("kind", flat=True)) == ["registered"]
+    [message] = mail.outbox
+    assert message.to == ["kari@firma.no"]
+    assert message.subject == "Vi har registrert henvendelsen din"
+    assert "trenger ikke å bekrefte" in message.body and row.reference in message.body
+    # A link to follow the request, none to confirm it.
+    assert "/portal/s/" in message.body and "/portal/confirm/" not in message.body
+
+
+def test_the_receipt_is_in_the_language_of_the_request(caller, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        caller.post(REQUESTS, request_body(language="en"))
+    [message] = mail.outbox
+    assert message.subject == "We have registered your request"
+    assert "you need not confirm anything" in message.body
+
+
+def test_a_request_nobody_checked_waits_for_the_person_to_confirm_it(
+    caller, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = caller.post(REQUESTS, request_body(identity_check=" None "))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "received" and body["received_at"] is None and body["due_date"] is None
+    row = DataSubjectRequest.objects.get(reference=body["reference"])
+    assert not row.events.filter(action=RequestEvent.Action.VERIFIED_MANUALLY).exists()
+    [message] = mail.outbox
+    assert "/portal/confirm/" in message.body
+
+
+def test_a_checked_filing_of_a_request_waiting_for_its_link_verifies_it(
+    caller, django_capture_on_commit_callbacks
+):
+    """The person used the portal and then phoned: the call-back verifies the request they have."""
+    waiting = caller.post(REQUESTS, request_body(identity_check="none")).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = caller.post(REQUESTS, request_body()).json()
+    assert again["reference"] == waiting["reference"] and again["status"] == "verified"
+    assert DataSubjectRequest.objects.count() == 1
+    assert [m.subject for m in mail.outbox] == ["Vi har registrert henvendelsen din"]
 
 
 def test_a_client_reads_only_the_requests_it_filed(make_caller):
@@ -89,6 +148,29 @@ def test_keys_are_per_client_and_an_error_answer_is_kept_too(make_caller):
     assert one.post(REQUESTS, request_body(type="magic"), headers=headers).status_code == 400
     assert two.post(REQUESTS, request_body(), headers=headers).status_code == 201
     assert IdempotentAnswer.objects.count() == 2
+
+
+def test_stored_answers_are_forgotten_after_a_day_through_the_removal_engine(caller):
+    headers = {"Idempotency-Key": "campaign-1"}
+    body = {"purpose": "marketing_events", "emails": ["kari@firma.no"]}
+    assert caller.post("/api/v1/consent/check", body, headers=headers).status_code == 200
+    stored = IdempotentAnswer.objects.get()
+    assert "kari@firma.no" in json.dumps(stored.body)  # why the engine removes it: it names people
+    IdempotentAnswer.objects.filter(pk=stored.pk).update(
+        created_at=timezone.now() - timedelta(days=1, minutes=1)
+    )
+    assert (
+        caller.post("/api/v1/consent/check", body, headers={"Idempotency-Key": "campaign-2"}).status_code
+        == 200
+    )
+
+    assert services.idempotency_forget() == 1
+    assert list(IdempotentAnswer.objects.values_list("key", flat=True)) == ["campaign-2"]
+    event = AuditEvent.objects.get(action="api.idempotency_forget")
+    assert event.target_type == "api.idempotentanswer" and "body" in event.changed_fields
+    # The forgotten key is free again: the same call runs anew.
+    again = caller.post("/api/v1/consent/check", body, headers=headers)
+    assert again.status_code == 200 and "Idempotent-Replayed" not in again
 
 
 def test_an_overlong_idempotency_key_is_refused(caller):

@@ -20,11 +20,10 @@ from core.registry import registry
 ROOT = Path(settings.BASE_DIR)
 SKIPPED_PARTS = {".venv", "tests", "migrations", "bench", "bin", "node_modules", ".git"}
 
-# (path, enclosing function): why it may delete. Kept tiny; each one is a known exception.
-WHITELIST: dict[tuple[str, str], str] = {
-    # Owned by the api app: stored answers to retried calls, forgotten after a day.
-    ("api/services.py", "idempotency_forget"): "a day's idempotency answers, to move onto the engine",
-}
+# (path, enclosing function): why it may delete. Empty: every removal of personal data goes
+# through core.removal (the consent ledger, unconfirmed sign-ups and stored idempotency
+# answers included). An entry is a known exception and needs its reason.
+WHITELIST: dict[tuple[str, str], str] = {}
 
 
 def _personal_model_names() -> set[str]:
