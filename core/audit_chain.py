@@ -274,7 +274,7 @@ def _portable_row(row: tuple) -> tuple:
     return (row[0], _timestamp(at), *row[2:8], fields, *row[9:])
 
 
-def chain_verify(*, batch: int = 20_000) -> ChainReport:
+def chain_verify(*, batch: int = 5_000) -> ChainReport:
     """Walk the chain from the first event; name the first broken link."""
     # Read before the walk: every event up to this head was committed with it, so
     # the walk must reach it (events written during the walk may come after).
