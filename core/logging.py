@@ -147,6 +147,9 @@ def logging_config(*, json: bool, level: str) -> dict[str, Any]:
             "django.server": {"handlers": [], "propagate": False},
             "gunicorn.error": {"handlers": ["console"], "level": level, "propagate": False},
             "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            # Celery gives its task logger (``get_task_logger``) a handler of its own, unscrubbed and
+            # not propagating, unless that logger already has one: this one.
+            "celery.task": {"handlers": ["console"], "level": level, "propagate": False},
         },
     }
 

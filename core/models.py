@@ -79,6 +79,29 @@ class AuditEvent(models.Model):
         raise AppendOnlyError(_("Audit events cannot be deleted."))
 
 
+class AuditChainHead(models.Model):
+    """The end of the audit chain: its last position and hash, in one row.
+
+    Writers lock and advance this row in the statement that inserts their event
+    (``core.audit_chain.chain_append``), so the head is never read from the
+    events table and concurrent writers still keep one chain. It holds nothing
+    the chain does not: a missing row is rebuilt from the chain's last event.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    seq = models.BigIntegerField(_("last position"), default=0)
+    previous_hash = models.CharField(_("previous event's hash"), max_length=64, blank=True, default="")
+    chain_hash = models.CharField(_("last hash"), max_length=64)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_chain_head_single_row")]
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.chain_hash}"
+
+
 class AuditChainVerification(models.Model):
     """One run of ``audit_verify``: whether the chain held, and up to which event.
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.registry import Erasure, PersonalData, registry
 
-from .models import AuditChainVerification, AuditEvent, WorkerHeartbeat
+from .models import AuditChainHead, AuditChainVerification, AuditEvent, WorkerHeartbeat
 
 # The audit trail is about staff and systems acting on records; the address it
 # keeps is the actor's, needed to investigate a security incident (Art. 32).
@@ -43,3 +43,4 @@ registry.register(
 )  # fmt: skip
 registry.register_not_personal(WorkerHeartbeat, reason="Operational timestamps only.")
 registry.register_not_personal(AuditChainVerification, reason="Results of verifying the audit hash chain.")
+registry.register_not_personal(AuditChainHead, reason="The last position and hash of the audit hash chain.")

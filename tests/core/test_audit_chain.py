@@ -17,7 +17,7 @@ from django.utils import timezone
 from core.audit import Actor, audit_record, audit_record_many
 from core.audit_chain import GENESIS_HASH, chain_verify
 from core.audit_retention import audit_ip_expire
-from core.models import AuditChainVerification, AuditEvent
+from core.models import AuditChainHead, AuditChainVerification, AuditEvent
 from core.selectors import audit_chain_last_verified
 from core.services import audit_chain_check
 from subjects.models import Contact
@@ -152,7 +152,7 @@ def test_a_rewritten_chain_is_found_through_the_anchor_file(tmp_path, settings):
     assert audit_chain_check()[1].ok
     # A restore or a rewrite from scratch: a consistent chain, but not the anchored one.
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE core_auditevent, core_auditchainverification")
+        cursor.execute("TRUNCATE core_auditevent, core_auditchainverification, core_auditchainhead")
     _events(3, ip=None)
     report = chain_verify()
     assert not report.ok and "anchor file" in report.problem
@@ -239,3 +239,35 @@ def test_staff_events_carry_the_staff_members_roles(client, django_user_model):
         str(dsar.pk),
     )
     assert chain_verify().ok
+
+
+@needs_postgres
+def test_removing_the_newest_events_is_found_through_the_chain_head_without_a_passing_run():
+    events = _events(4)
+    _tamper("DELETE FROM core_auditevent WHERE id = %s", [events[3].pk])
+    report = chain_verify()
+    assert not report.ok and report.broken_seq == 4 and "chain head" in report.problem
+
+
+def test_a_missing_head_is_rebuilt_from_the_last_event_and_the_chain_goes_on():
+    _first, second = _events(2)
+    AuditChainHead.objects.all().delete()
+    third = _events(1)[0]
+    assert (third.seq, third.previous_hash) == (3, second.chain_hash)
+    assert AuditChainHead.objects.values_list("seq", "chain_hash").get() == (3, third.chain_hash)
+    report = chain_verify()
+    assert report.ok and report.events_checked == 3
+
+
+def test_one_statement_and_the_python_path_hash_alike(staff_user):
+    # The single event is hashed in PostgreSQL, a batch in Python: the verification
+    # (in Python) must accept both, with every field that goes into the hash set.
+    audit_record(
+        actor=Actor.staff(staff_user, "198.51.100.9", role="Auditor,Ærlig \u202e"),
+        action="contact.change", target_type="subjects.contact", target_id="42",
+        fields=["name", "email", "ø"],
+    )  # fmt: skip
+    audit_record_many(actor=Actor.staff(staff_user), action="contact.export", model=Contact, ids=[1, 2])
+    audit_record(actor=Actor.system("sweep"), action="retention.run")
+    report = chain_verify()
+    assert report.ok and report.events_checked == 4
