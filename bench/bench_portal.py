@@ -8,7 +8,9 @@
    it passes the same middleware). wrk speaks plain HTTP to gunicorn, so it sends
    ``X-Forwarded-Proto: https`` and the site's host, as the documented proxy does.
    Each page: requests per second, the ratio to the bare view, p99, errors (non-2xx
-   answers and socket errors). Best of BENCH_PORTAL_ROUNDS rounds per page.
+   answers and socket errors). The bare view runs right before each page, and each page
+   is compared with that neighbour (the machine is shared; load drifts); best of
+   BENCH_PORTAL_ROUNDS rounds of each.
 2. Twenty access requests end to end: submit, verify and complete in this process
    (the services the portal and the admin call), a real Celery worker (two processes,
    the same settings) builds and attaches each answer; the clock stops when all
@@ -153,26 +155,32 @@ def pages_under_load(env: dict[str, str], workdir: Path) -> list[tuple[str, str]
             if answer.status_code != 200:
                 sys.exit(f"{path} answered {answer.status_code}, not 200: nothing to measure")
             wrk(path, 2)  # warm both workers: imports, templates, translations, connections
+        # The machine is shared: each page is measured right after the bare view, round by
+        # round, and compared with that neighbour, so a change of load between pages does not
+        # pass for a difference between them. Best of the rounds for each.
         best: dict[str, dict[str, float]] = {}
+        bare: dict[str, dict[str, float]] = {}
         before = load_average()
         for _ in range(ROUNDS):
-            for _label, path in pages:
-                figure = wrk(path, SECONDS)
-                if path not in best or figure["rate"] > best[path]["rate"]:
-                    best[path] = figure
+            for _label, path in pages[1:]:
+                for into, measured in ((bare, "/bench/constant"), (best, path)):
+                    figure = wrk(measured, SECONDS)
+                    if path not in into or figure["rate"] > into[path]["rate"]:
+                        into[path] = figure
         after = load_average()
     finally:
         server.terminate()
         server.wait(timeout=30)
-    bare = best["/bench/constant"]["rate"]
     rows = [("machine", f"{os.cpu_count()} cores; {before} before, {after} after")]
-    for label, path in pages:
-        figure = best[path]
+    for label, path in pages[1:]:
+        figure, baseline = best[path], bare[path]
         shown = re.sub(r"/([A-Za-z0-9_\-:.]{20,})/", "/<token>/", path)
         rows.append(
             (
                 f"{label} ({shown})",
-                f"{figure['rate']:,.0f} req/s, {figure['rate'] / bare:.2f}x the bare view, "
+                f"{figure['rate']:,.0f} req/s, {figure['rate'] / baseline['rate']:.2f}x the bare view "
+                f"({baseline['rate']:,.0f} req/s, p99 {baseline['p99']:.1f} ms, "
+                f"{baseline['errors']:.0f} errors), "
                 f"p99 {figure['p99']:.1f} ms, {figure['errors']:.0f} errors of {figure['total']:,.0f}",
             )
         )
@@ -279,6 +287,9 @@ def main() -> None:
     import django
 
     django.setup()
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     from subjects.models import Contact
 
     size = f"{Contact.objects.count():,} contacts (PostgreSQL copy of the seeded template)"
