@@ -4,7 +4,7 @@
    with two workers (``config/gunicorn.py``, as ``docker-compose.yml`` runs it), the
    production settings with the environment a deployment sets (README, "Production";
    ``bin/check-deploy``), ``wrk`` on the same machine, against a bare Django view
-   answering a constant in the same gunicorn and the same run (``bench_portal_urls``:
+   answering a constant in the same gunicorn and the same run (``portal_urls``:
    it passes the same middleware). wrk speaks plain HTTP to gunicorn, so it sends
    ``X-Forwarded-Proto: https`` and the site's host, as the documented proxy does.
    Each page: requests per second, the ratio to the bare view, p99, errors (non-2xx
@@ -52,7 +52,7 @@ def production_env(database_url: str, workdir: Path) -> dict[str, str]:
     """The environment of a production deployment (.env.example, docker-compose.yml, bin/check-deploy)."""
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench_portal_settings",
+        "DJANGO_SETTINGS_MODULE": "portal_settings",
         "PYTHONPATH": f"{HERE}:{ROOT}",
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
