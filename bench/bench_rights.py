@@ -8,12 +8,10 @@
    the interactions anonymised in one UPDATE, the other rows and the contact
    deleted, an audit row), alternating with the erasure, each rolled back, best
    of three; then the erasure once more, committed.
-3. Twenty access requests arriving at once, completed by a real Celery worker
-   (needs REDIS_URL; the worker runs with two processes): first twenty
-   ``rights.tasks.access_report_build_for_contact`` tasks queued at once (the
-   engine alone), then, when requests_dsar offers its services, twenty
-   requests through the whole workflow (submit, verify, complete in this
-   process; the worker builds and attaches each answer).
+3. Twenty access reports queued at once, built by a real Celery worker (needs
+   REDIS_URL; the worker runs with two processes): the engine alone. Twenty access
+   requests through the whole workflow (submit, verify, complete, the worker builds
+   and attaches each answer) are measured by bench/bench_portal.py.
 
 Sizes: BENCH_RIGHTS_CONTACTS (default 1,000,000), BENCH_RIGHTS_INTERACTIONS (10,000).
 """
@@ -268,49 +266,10 @@ def bench_twenty(url: str) -> list[tuple[str, str]]:
     contacts = list(Contact.objects.order_by("pk").values_list("pk", "email")[1000 : 1000 + CONCURRENT])
     worker = start_worker(url, queue)
     try:
-        rows = _twenty_tasks(contacts)
-        workflow = _workflow()
-        if workflow is not None:
-            rows += _twenty_through_workflow(workflow, contacts)
-        return rows
+        return _twenty_tasks(contacts)
     finally:
         worker.terminate()
         worker.wait(timeout=30)
-
-
-def _workflow():
-    try:
-        from requests_dsar import services
-    except ImportError:
-        return None
-    needed = ("request_submit", "request_token_issue", "request_verify", "request_complete")
-    return services if all(hasattr(services, n) for n in needed) else None
-
-
-def _twenty_through_workflow(services, contacts: list[tuple[int, str]]) -> list[tuple[str, str]]:
-    from core.audit import Actor
-    from requests_dsar.models import DataSubjectRequest, RequestToken
-
-    staff = Actor.system("bench")
-    started = time.perf_counter()
-    ids = []
-    for _pk, email in contacts:
-        submission = services.request_submit(type="access", email=email, actor=Actor.subject("127.0.0.1"))
-        token = services.request_token_issue(request=submission.request, purpose=RequestToken.Purpose.VERIFY)
-        request = services.request_verify(token=token, actor=Actor.subject("127.0.0.1"))
-        services.request_complete(request=request, actor=staff)
-        ids.append(request.pk)
-    queued = time.perf_counter() - started
-    while DataSubjectRequest.objects.filter(pk__in=ids, answer_ready_at__isnull=True).exists():
-        if time.perf_counter() - started > 300:
-            return [("twenty requests at once", "gave up after 300 s")]
-        time.sleep(0.01)
-    done = time.perf_counter() - started
-    return [
-        ("twenty access requests, end to end", f"{done:.2f} s until all twenty answers were attached"),
-        ("of which submitting, verifying, completing", f"{queued:.2f} s in this process"),
-        ("what ran", "requests_dsar submit+verify+complete here; the worker built and attached each zip"),
-    ]
 
 
 def _twenty_tasks(contacts: list[tuple[int, str]]) -> list[tuple[str, str]]:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -49,12 +47,6 @@ class RequestForm(forms.Form):
         ),
         error_messages={"max_length": _("Please keep the text under %(limit_value)d characters.")},
     )
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_method = "post"
-        self.helper.add_input(Submit("submit", _("Send request")))
 
 
 class ConfirmForm(forms.Form):

@@ -57,7 +57,11 @@ def _has_route(name: str) -> bool:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def request_new(request: HttpRequest) -> HttpResponse:
-    form = RequestForm(request.POST or None, initial={"type": request.GET.get("type", "")})
+    # A link may preselect the kind of request; anything else preselects nothing.
+    kind = request.GET.get("type", "")
+    form = RequestForm(
+        request.POST or None, initial={"type": kind if kind in DataSubjectRequest.Type.values else ""}
+    )
     if request.method == "POST":
         ip = client_ip(request) or ""
         email_key = (request.POST.get("email") or "").strip().lower()

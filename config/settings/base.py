@@ -192,6 +192,16 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The public pages' fixed parts ({% cache %} in the portal's templates), rendered once per
+# language and process: they depend on the code and the translations only, which change
+# with a deploy (a new process), never at run time. In each process's memory, not Redis,
+# so a new release never reads a fragment an older one wrote (issue 9: template rendering
+# was most of a portal page's time under load).
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "template-fragments",
+    "TIMEOUT": None,
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -26,6 +26,7 @@ from .base import (
     _mark_received,
     _save,
     _send_later,
+    _validate,
 )
 from .tokens import _token_row
 from .workflow import request_verify_manually
@@ -104,7 +105,7 @@ def request_submit(
             details=(details or "").strip(),
             language=language,
         )
-        request.full_clean(exclude=["contacts"])
+        _validate(request)
         request.save()
         _event(request, Action.SUBMITTED, actor, from_status="-")
         audit_record(
