@@ -9,13 +9,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from core.audit import Actor
 from core.registry import PersonalData
 from core.removal import Action, Door, Target, removal_execute
-from core.removal.sql import id_set
+from core.removal.sql import id_filter
 
 from ..models import RetentionPolicy, SweepRun
 from ..selectors import (
@@ -47,7 +47,7 @@ def _remove(
     a spent hold loses its link and stays). The statistics count the batch
     first, deleted or anonymised alike (the policy: statistics only anonymised).
     """
-    rows = Q(pk__in=id_set(declaration.model, pks))
+    rows = id_filter(declaration.model, "pk", pks)
     _record_statistics(policy=policy, declaration=declaration, pks=pks)
     target = Target(
         declaration,
