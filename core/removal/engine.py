@@ -45,7 +45,7 @@ from core.registry import Erasure, PersonalData, registry
 
 from .anonymise import CannotAnonymise, anonymise_plan, emptied_fields
 from .outcome import RemovalOutcome
-from .sql import exists_each, id_filter
+from .sql import exists_each, id_filter, plain_plans
 from .sql import pks as _pks
 from .words import GUARDED_KEPT_BECAUSE, LEGAL_HOLD_KEPT_BECAUSE, REFERENCED_BY_KEPT
 
@@ -627,6 +627,7 @@ def removal_execute(
     # The caller's transaction, or one of its own; no savepoint of its own: a failure
     # fails the caller's block as a whole, which is what one transaction means here.
     with transaction.atomic(savepoint=False):
+        plain_plans()
         # Rows only go, never come, during a removal: a target empty now stays empty.
         found = exists_each(t.rows for t in targets)
         present = [t for t, there in zip(targets, found, strict=True) if there]

@@ -78,3 +78,20 @@ def exists_each(querysets: Iterable[QuerySet]) -> list[bool]:
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)
         return [bool(value) for value in cursor.fetchone()]
+
+
+def plain_plans(using: str = "default") -> None:
+    """For the rest of this transaction, no JIT compilation and no parallel workers (PostgreSQL).
+
+    A removal's statements touch a person's or a batch's rows through indexes;
+    on a million contacts their estimated cost still passes ``jit_above_cost``,
+    and compiling (or starting workers) took longer than running them: half a
+    second of a sweep batch's counts went to JIT alone.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)"
+        )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from core.audit import Actor
 from core.registry import PersonalData
 from core.removal import Action, Door, Target, removal_execute
-from core.removal.sql import id_filter
+from core.removal.sql import id_filter, plain_plans
 
 from ..models import RetentionPolicy, SweepRun
 from ..selectors import (
@@ -116,6 +116,7 @@ def sweep_batch(
     plan = policy_plan(policy, declaration)
     result = BatchResult()
     with transaction.atomic():
+        plain_plans()  # the statistics and the engine's statements: see core.removal.sql
         if lock_holder is not None:
             sweep_lock_renew(holder=lock_holder)
         pks = _claim(policy=policy, declaration=declaration, plan=plan, after=after, size=size, now=now)
