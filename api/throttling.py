@@ -18,6 +18,19 @@ WINDOW_SECONDS = 60
 COUNTER_TTL = WINDOW_SECONDS + 5
 
 
+def _redis(backend: RedisCache) -> Any:
+    """The backend's Redis client, built once per backend (a web process's thread), not per call.
+
+    Django builds a new client object on every cache call; it shares the connection pool,
+    and its construction cost as much as the round trip itself.
+    """
+    client = getattr(backend, "_api_throttle_client", None)
+    if client is None:
+        client = backend._cache.get_client(None, write=True)
+        backend._api_throttle_client = client
+    return client
+
+
 def _count_call(key: str) -> int:
     """Count one call in the window and return the count so far (atomic across processes)."""
     backend = caches["default"]
@@ -26,8 +39,7 @@ def _count_call(key: str) -> int:
         # counter with its expiry, INCR counts, pipelined. Django's add() and incr()
         # would take three (incr checks EXISTS first).
         full = backend.make_and_validate_key(key)
-        client = backend._cache.get_client(full, write=True)
-        with client.pipeline(transaction=False) as pipe:
+        with _redis(backend).pipeline(transaction=False) as pipe:
             pipe.set(full, 0, ex=COUNTER_TTL, nx=True)
             pipe.incr(full)
             _created, count = pipe.execute()

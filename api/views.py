@@ -110,7 +110,7 @@ class ConsentCheckView(ApiView):
             "email": request.headers.get("Personvern-Email") or request.query_params.get("email", ""),
         }
         values = _bind(s.ConsentCheckQuery, data)
-        contact = subject_selectors.contact_by_email(email=values["email"])
+        contact = subject_selectors.contact_by_email_id_only(email=values["email"])
         try:
             if contact is None:
                 consent_selectors.purpose_by_code(code=values["purpose"])

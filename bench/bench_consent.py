@@ -34,6 +34,9 @@ latest AS (
     SELECT DISTINCT ON (e.contact_id, e.purpose_id) e.contact_id, e.purpose_id, e.action, e.channel, e.id
     FROM consent_consentevent e JOIN people p ON p.id = e.contact_id
     WHERE e.purpose_id IN (%(purpose)s, %(dm)s)
+      -- An unconfirmed web sign-up and its expiry never moved a state (issue 9): skip them.
+      AND e.action <> 'expired'
+      AND NOT (e.action = 'granted' AND e.channel = 'web_form' AND e.authority IN ('', 'person_unconfirmed'))
     ORDER BY e.contact_id, e.purpose_id, e.id DESC
 )
 SELECT p.email FROM people p
@@ -44,7 +47,7 @@ WHERE (o.action IS NULL OR o.action <> 'objected')
   AND (
     c.email_kind = 'functional' AND (l.action IS NULL OR l.action NOT IN ('withdrawn', 'expired', 'objected'))
       AND NOT (c.email = ANY(%(suppressed)s::text[]))
-    OR l.action = 'granted' AND l.channel <> 'web_form'
+    OR l.action = 'granted'
     OR l.action = 'confirmed' AND EXISTS (
         -- a confirmation counts when the event before it left the consent pending
         SELECT 1 FROM consent_consentevent g

@@ -25,6 +25,7 @@ from . import rules
 from .forms import signup_wording
 from .models import (
     Channel,
+    ConsentDecision,
     ConsentEvent,
     ConsentState,
     ConsentWording,
@@ -169,6 +170,11 @@ def seed_consents(ctx: DemoContext) -> None:
     ctx.say(f"  {count} consent states")
     _seed_suppression(ctx, first_contact, end_contact)
     _seed_sale_records_and_notices(ctx, first_contact, end_contact)
+    # The rows above were written in bulk, past the services: the check's stored decision follows.
+    from .services.decisions import decisions_refresh
+
+    decisions_refresh()
+    ctx.say(f"  {ConsentDecision.objects.exclude(basis='').count()} consent decisions")
 
 
 def _approve_assessments(ctx: DemoContext, purposes: dict[str, Purpose], reviewer_id: int | None) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -394,6 +395,49 @@ class ConsentState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose_id}: {self.get_state_display()}"
+
+
+class ConsentDecision(models.Model):
+    """The decision of the consent check, stored: may this contact get this marketing purpose, and why.
+
+    A projection of the ledger's states (``ConsentState``) and of every other fact the rules
+    read (the kind and source of the address, a § 15(2) sale with its opt-out, the customer
+    relationship, the suppression list, the purpose itself), written by
+    ``consent.services.decisions_refresh`` in the same transaction as whatever changed one of
+    them, so the batch and the single check are one indexed lookup. Marketing purposes only:
+    for the others the state alone decides. ``basis`` empty: may not. A customer
+    relationship (§ 15(2)) lasts until the contract ends (``until``), so the check reads the
+    date; an Art. 18 restriction is read at check time (``registry.processing_blocked``).
+    """
+
+    contact = models.ForeignKey(
+        "subjects.Contact", verbose_name=_("contact"), on_delete=models.CASCADE, related_name="+"
+    )
+    purpose = models.ForeignKey(
+        Purpose, verbose_name=_("purpose"), on_delete=models.CASCADE, related_name="+"
+    )
+    # The contact's address, beside the decision: the batch check asks by address and reads this
+    # table alone. Emptied with the basis, so a changed address is not kept here.
+    email = models.CharField(_("address"), max_length=254, blank=True)
+    basis = models.CharField(_("basis"), max_length=24, blank=True)
+    until = models.DateField(_("until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consent decision")
+        verbose_name_plural = _("consent decisions")
+        constraints = [
+            # The single check's lookup by (contact, purpose), and the refresh's upsert.
+            models.UniqueConstraint(fields=["contact", "purpose"], name="consentdecision_contact_purpose"),
+        ]
+        indexes = [
+            # The batch check (consent_clearance_rows): the cleared addresses of one purpose.
+            models.Index(
+                fields=["purpose", "email"], name="consentdecision_check_idx", condition=~Q(basis="")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose_id}: {self.basis or '-'}"
 
 
 class ConsentConfirmation(models.Model):

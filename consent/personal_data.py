@@ -10,6 +10,7 @@ from core.registry import Erasure, PersonalData, registry
 
 from .models import (
     ConsentConfirmation,
+    ConsentDecision,
     ConsentEvent,
     ConsentState,
     ConsentWording,
@@ -81,6 +82,22 @@ registry.register(
         erasure=Erasure.DELETE,
     )
 )  # fmt: skip
+
+registry.register(
+    PersonalData(
+        model=ConsentDecision,
+        category="consent",
+        description=_("Whether we may send you each kind of marketing now, and on which basis"),
+        personal_fields=("contact", "purpose", "email", "basis", "until"),
+        export_fields=("purpose__code", "basis", "until"),
+        subject_email_path="contact__email",
+        purposes=("direct_marketing", "honour_objection"),
+        source=_("Derived from your consent history and your choices"),
+        recipients=("hosting_provider",),
+        retention_note=_("As long as we hold your contact record"),
+        erasure=Erasure.DELETE,
+    )
+)
 
 registry.register(
     PersonalData(

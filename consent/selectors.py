@@ -20,6 +20,7 @@ from subjects.models import Contact
 
 from . import machine
 from .models import (
+    ConsentDecision,
     ConsentEvent,
     ConsentState,
     InformationNotice,
@@ -267,22 +268,29 @@ def _purpose_and_direct_marketing(code: str) -> tuple[Purpose, int | None]:
     return found[code], dm.pk if dm else None
 
 
-# The single check as one statement: the purpose by code, the contact by key, and
-# the projection rows for the purpose and for direct marketing through the unique
-# (contact, purpose) index. Hand-written so a check costs no ORM compilation.
+# The single check as one statement: the purpose by code, the contact by key, and its
+# state and stored decision (ConsentDecision, marketing purposes) through their unique
+# (contact, purpose) indexes. Hand-written so a check costs no ORM compilation.
 _SINGLE_CHECK_SQL = """
-SELECT p.id, p.legal_basis, p.is_marketing, p.own_similar_products, p.is_active,
-       c.id, c.email, c.email_kind, c.source_type, c.source_attests_consent,
-       s.state, o.state, org.is_customer, org.customer_contract_ends, r.opt_out_offered
+SELECT p.id, p.legal_basis, p.is_marketing, p.is_active, c.id, c.email, s.state, d.basis, d.until
 FROM consent_purpose p
 JOIN subjects_contact c ON c.id = %(contact)s
 LEFT JOIN consent_consentstate s ON s.contact_id = c.id AND s.purpose_id = p.id
-LEFT JOIN consent_purpose dm ON dm.code = %(direct_marketing)s
-LEFT JOIN consent_consentstate o ON o.contact_id = c.id AND o.purpose_id = dm.id
-LEFT JOIN subjects_organisation org ON org.id = c.organisation_id
-LEFT JOIN consent_customeraddressrecord r ON r.contact_id = c.id
+LEFT JOIN consent_consentdecision d ON d.contact_id = c.id AND d.purpose_id = p.id
 WHERE p.code = %(code)s
 """
+
+
+def _stored_basis(basis: str | None, until: date | str | None) -> str | None:
+    """The stored decision as it stands today: a § 15(2) customer relationship ends with its contract."""
+    if not basis:
+        return None
+    if until is not None:
+        if isinstance(until, str):  # SQLite hands dates back as text
+            until = date.fromisoformat(until)
+        if until < timezone.localdate():
+            return None
+    return basis
 
 
 def consent_basis(*, contact: Contact, purpose_code: str) -> str | None:
@@ -290,30 +298,21 @@ def consent_basis(*, contact: Contact, purpose_code: str) -> str | None:
     if not purpose_code:
         raise NotFound(str(_("No purpose was given.")))
     with connection.cursor() as cursor:
-        cursor.execute(
-            _SINGLE_CHECK_SQL,
-            {"contact": contact.pk, "code": purpose_code, "direct_marketing": Purpose.DIRECT_MARKETING},
-        )
+        cursor.execute(_SINGLE_CHECK_SQL, {"contact": contact.pk, "code": purpose_code})
         row = cursor.fetchone()
     if row is None:
         purpose_by_code(code=purpose_code)  # a readable error for an unknown purpose
         return None  # the contact is gone
-    (purpose_id, legal_basis, is_marketing, own_similar, is_active, contact_id, email, email_kind,
-     source_type, attests, state, objection, is_customer, contract_ends, opt_out_offered) = row  # fmt: skip
-    if isinstance(contract_ends, str):  # SQLite hands dates back as text
-        contract_ends = date.fromisoformat(contract_ends)
-    purpose = Purpose(
-        pk=purpose_id, code=purpose_code, legal_basis=legal_basis, is_marketing=bool(is_marketing),
-        own_similar_products=bool(own_similar), is_active=bool(is_active),
-    )  # fmt: skip
-    facts = ContactFacts(
-        contact_id=contact_id, email=email, email_kind=email_kind,
-        third_party=source_type in Contact.THIRD_PARTY_SOURCES, source_attests_consent=bool(attests),
-        state=state, marketing_objection=purpose.is_marketing and objection == State.OBJECTED,
-        customer=bool(is_customer) and (contract_ends is None or contract_ends >= timezone.localdate()),
-        sale_opt_out_offered=bool(opt_out_offered),
-    )  # fmt: skip
-    basis = _basis(purpose, facts)
+    _purpose_id, legal_basis, is_marketing, is_active, _contact_id, email, state, stored, until = row
+    if is_marketing:
+        basis = _stored_basis(stored, until) if is_active else None
+    else:
+        # Not marketing: the purpose's own state and legal basis decide (consent.machine.basis_for).
+        facts = machine.CheckFacts(state, None, False, False, False)
+        basis = machine.basis_for(
+            legal_basis=legal_basis, is_marketing=False, is_active=bool(is_active),
+            own_similar_products=False, facts=facts, suppressed=False,
+        )  # fmt: skip
     if basis in _BLOCKABLE and registry.processing_blocked([email]):
         return None
     return basis
@@ -351,6 +350,9 @@ def consent_clearance_rows(*, emails: Iterable[str], purpose_code: str) -> Itera
     """
     purpose, dm = _purpose_and_direct_marketing(purpose_code)
     if not purpose.is_active:
+        return
+    if purpose.is_marketing:
+        yield from _stored_clearance_rows(purpose, (normalise_email(e) for e in emails))
         return
     names = _facts_values(purpose, dm)
     base = _facts_queryset(purpose, dm)
@@ -391,6 +393,36 @@ def consent_clearance_rows(*, emails: Iterable[str], purpose_code: str) -> Itera
                 if basis is not None:
                     cleared.append((facts.contact_id, facts.email, basis))
         blocked = registry.processing_blocked([email for _pk, email, basis in cleared if basis in _BLOCKABLE])
+        yield from (row for row in cleared if row[1] not in blocked or row[2] not in _BLOCKABLE)
+
+
+# The batch check of a marketing purpose: the cleared addresses of the purpose, stored with their
+# decision (consentdecision_check_idx), so the register itself is not read at all.
+_STORED_CHECK_SQL = """
+SELECT contact_id, email, basis FROM consent_consentdecision
+WHERE purpose_id = %s AND basis <> '' AND email = ANY(%s) AND (until IS NULL OR until >= %s)
+"""
+
+
+def _stored_clearance_rows(purpose: Purpose, emails: Iterable[str]) -> Iterator[tuple[int, str, str]]:
+    """(contact id, address, basis) of the addresses the stored decision clears for ``purpose``."""
+    today = timezone.localdate()
+    postgres = connection.vendor == "postgresql"
+    for chunk in _chunks(emails, 50_000 if postgres else 900):
+        if postgres:
+            # One array parameter: the chunk is one index scan, not 50,000 bound values.
+            with connection.cursor() as cursor:
+                cursor.execute(_STORED_CHECK_SQL, [purpose.pk, chunk, today])
+                cleared = cursor.fetchall()
+        else:
+            cleared = list(
+                ConsentDecision.objects.filter(purpose=purpose, email__in=chunk)
+                .exclude(basis="")
+                .filter(Q(until__isnull=True) | Q(until__gte=today))
+                .values_list("contact_id", "email", "basis")
+            )
+        blockable = [email for _pk, email, basis in cleared if basis in _BLOCKABLE]
+        blocked = registry.processing_blocked(blockable) if blockable else set()
         yield from (row for row in cleared if row[1] not in blocked or row[2] not in _BLOCKABLE)
 
 

@@ -20,7 +20,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from core.registry import ALL_ROWS, Erasure, PersonalData, registry
+from core.registry import Erasure, PersonalData, registry
 from core.removal import anonymise_plan
 from subjects.models import Contact, Organisation
 
@@ -116,30 +116,37 @@ def held_rows(declaration: PersonalData, *, today: date | None = None) -> Q | No
     by its address, or the organisation itself.
     """
     holds = LegalHold.objects.active(on=today)
-    if holds.filter(scope=LegalHold.Scope.CATEGORY, category=declaration.category).exists() and (
-        declaration.category
-    ):
-        return ALL_ROWS
+    # A category hold keeps every row of the category: asked inside the statement that
+    # uses the filter (one EXISTS, evaluated once), not by a query of its own per model.
+    category: Q | None = None
+    if declaration.category:
+        category = Q(Exists(holds.filter(scope=LegalHold.Scope.CATEGORY, category=declaration.category)))
+
+    def or_category(q: Q) -> Q:
+        return q if category is None else category | q
+
     contact_holds = holds.filter(scope=LegalHold.Scope.CONTACT).values("contact_id")
     organisation_holds = holds.filter(scope=LegalHold.Scope.ORGANISATION).values("organisation_id")
     if declaration.model is Organisation:
-        return Q(pk__in=organisation_holds)
+        return or_category(Q(pk__in=organisation_holds))
     contact_path = path_to_model(declaration.model, Contact)
     if contact_path is not None:
         # Compared by id with the few held contacts and organisations, never by a
         # scan of the whole register per batch.
         prefix = f"{contact_path}__" if contact_path else ""
-        return Q(**{f"{prefix}pk__in": contact_holds}) | Q(
-            **{f"{prefix}organisation__in": organisation_holds}
+        return or_category(
+            Q(**{f"{prefix}pk__in": contact_holds}) | Q(**{f"{prefix}organisation__in": organisation_holds})
         )
     if declaration.subject_email_path is not None:
         # Rows found by the person's address (a job application): held when a held contact has it.
-        return Q(Exists(held_contacts(today=today).filter(email=OuterRef(declaration.subject_email_path))))
+        return or_category(
+            Q(Exists(held_contacts(today=today).filter(email=OuterRef(declaration.subject_email_path))))
+        )
     if declaration.find_rows is not None:
         emails = list(held_contacts(today=today).values_list("email", flat=True))
         if emails:
-            return Q(pk__in=declaration.find_rows(emails).values("pk"))
-    return None
+            return or_category(Q(pk__in=declaration.find_rows(emails).values("pk")))
+    return category
 
 
 def _exclude_people(queryset: QuerySet, declaration: PersonalData, sources: dict[str, QuerySet]) -> QuerySet:

@@ -10,12 +10,14 @@
 - ``marketing``: Marketing Control Act § 15(2) and campaign clearances
 - ``purposes``: purposes and legitimate-interest assessments
 - ``notices``: privacy notices and their mailings (Art. 12-14)
+- ``decisions``: the stored decision of the consent check, kept with what changes it
 - ``evidence`` and ``common``: what the others share
 """
 
 from __future__ import annotations
 
 from .common import CONTROLLER
+from .decisions import decisions_refresh, decisions_refresh_for_email
 from .evidence import RECORDED_FOR_THE_PERSON, SELF_SERVICE_CHANNELS
 from .ledger import consent_grant, consent_withdraw
 from .links import (
@@ -55,6 +57,8 @@ __all__ = [
     "consent_record",
     "consent_withdraw",
     "customer_address_record",
+    "decisions_refresh",
+    "decisions_refresh_for_email",
     "notice_campaign_batch",
     "notice_create",
     "notice_publish",

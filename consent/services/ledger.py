@@ -30,6 +30,7 @@ from ..models import (
     SuppressionEntry,
 )
 from .common import _save
+from .decisions import decisions_refresh
 from .evidence import SELF_SERVICE_CHANNELS, _check_evidence, _wording
 from .suppression import suppression_add
 
@@ -159,6 +160,8 @@ def _ledger_append(
                 "last_event_id": event.pk,
             },
         )
+    # The stored decision of the check moves in the same transaction as the state it follows.
+    decisions_refresh(contact_ids=[contact.pk])
     # Tell the receivers (webhooks, registers) the effective decision of every purpose the act
     # touched; an objection to direct marketing touches every marketing purpose (Art. 21(3)).
     touched = Q(pk__in=list(ruling.changes))

@@ -19,6 +19,7 @@ from ..models import (
     MarketingClearance,
 )
 from .common import _save
+from .decisions import decisions_refresh
 
 
 def customer_address_record(
@@ -44,6 +45,7 @@ def customer_address_record(
             target=record,
             fields=["sale_reference", "obtained_at", "opt_out_offered"],
         )
+        decisions_refresh(contact_ids=[contact.pk])
     return record
 
 

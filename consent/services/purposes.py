@@ -17,6 +17,7 @@ from ..models import (
     Purpose,
 )
 from .common import _save
+from .decisions import decisions_refresh
 
 
 def _purpose_gate(purpose: Purpose) -> None:
@@ -41,6 +42,7 @@ def purpose_create(*, actor: Actor, **values: Any) -> Purpose:
     with transaction.atomic():
         _save(purpose)
         audit_record(actor=actor, action="purpose.create", target=purpose, fields=values)
+        decisions_refresh(purpose_ids=[purpose.pk])
     return purpose
 
 
@@ -57,6 +59,7 @@ def purpose_update(*, purpose: Purpose, actor: Actor, changes: dict[str, Any]) -
         _purpose_gate(stored)
         _save(stored)
         audit_record(actor=actor, action="purpose.update", target=stored, fields=changes)
+        decisions_refresh(purpose_ids=[stored.pk])
     return stored
 
 
@@ -71,6 +74,7 @@ def assessment_record(*, actor: Actor, **values: Any) -> LegitimateInterestAsses
         if assessment.outcome == LegitimateInterestAssessment.Outcome.REJECTED and purpose.is_active:
             Purpose.objects.filter(pk=purpose.pk).update(is_active=False)
         audit_record(actor=actor, action="assessment.record", target=assessment, fields=values)
+        decisions_refresh(purpose_ids=[purpose.pk])
     return assessment
 
 
@@ -85,4 +89,5 @@ def assessment_update(
         if stored.outcome == LegitimateInterestAssessment.Outcome.REJECTED:
             Purpose.objects.filter(pk=stored.purpose_id).update(is_active=False)
         audit_record(actor=actor, action="assessment.update", target=stored, fields=changes)
+        decisions_refresh(purpose_ids=[stored.purpose_id])
     return stored

@@ -9,10 +9,12 @@ from django.db import transaction
 from core.audit import Actor, audit_record
 from core.crypto import email_hash
 from core.events import suppression_added
+from core.validators import normalise_email
 
 from ..models import (
     SuppressionEntry,
 )
+from .decisions import decisions_refresh_for_email
 
 
 def suppression_add(
@@ -27,4 +29,6 @@ def suppression_add(
         if created:
             audit_record(actor=actor, action="suppression.add", target=entry, fields=["email_hash", "reason"])
             suppression_added.send(sender=SuppressionEntry, email_hash=digest, purposes=list(purposes))
+            # The stored decision of every contact with this address, in the same transaction.
+            decisions_refresh_for_email(email=normalise_email(email))
     return entry

@@ -45,7 +45,7 @@ from core.registry import Erasure, PersonalData, registry
 
 from .anonymise import CannotAnonymise, anonymise_plan, emptied_fields
 from .outcome import RemovalOutcome
-from .sql import exists_each, id_set
+from .sql import exists_each, id_filter, plain_plans
 from .sql import pks as _pks
 from .words import GUARDED_KEPT_BECAUSE, LEGAL_HOLD_KEPT_BECAUSE, REFERENCED_BY_KEPT
 
@@ -187,7 +187,12 @@ class _Context:
 
 
 def _children(relation: Any, rows: QuerySet) -> QuerySet:
-    return relation.related_model._base_manager.filter(**{f"{relation.field.name}__in": _pks(rows)})
+    child = relation.related_model
+    ids = getattr(rows, "removal_ids", None)
+    if ids is not None:
+        # Straight to the foreign key, with the ids read once (``_id_rows``).
+        return child._base_manager.filter(id_filter(child, relation.field.attname, ids, using=rows.db))
+    return child._base_manager.filter(**{f"{relation.field.name}__in": _pks(rows)})
 
 
 @functools.cache
@@ -224,7 +229,9 @@ def _id_rows(rows: QuerySet) -> tuple[QuerySet, int | None]:
     ids = list(dict.fromkeys(rows.order_by().values_list("pk", flat=True)[: ID_SET_LIMIT + 1]))
     if len(ids) > ID_SET_LIMIT:
         return rows, None
-    return model._base_manager.filter(pk__in=id_set(model, ids, using=rows.db)), len(ids)
+    id_rows = model._base_manager.filter(id_filter(model, "pk", ids, using=rows.db))
+    id_rows.removal_ids = ids  # type: ignore[attr-defined]  # for ``_children``; lost on any clone
+    return id_rows, len(ids)
 
 
 # --- Keeping what must be kept --------------------------------------------------------------
@@ -620,6 +627,7 @@ def removal_execute(
     # The caller's transaction, or one of its own; no savepoint of its own: a failure
     # fails the caller's block as a whole, which is what one transaction means here.
     with transaction.atomic(savepoint=False):
+        plain_plans()
         # Rows only go, never come, during a removal: a target empty now stays empty.
         found = exists_each(t.rows for t in targets)
         present = [t for t, there in zip(targets, found, strict=True) if there]

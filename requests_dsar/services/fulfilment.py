@@ -206,7 +206,8 @@ def request_complete(
         done = handler(
             request,
             actor=actor,
-            emails=request_subject_emails(request),
+            # An answer file reads the addresses when the worker builds it (request_answer_build).
+            emails=[] if handler is _complete_with_file else request_subject_emails(request),
             answer=(answer or "").strip(),
             changes=changes,
         )
@@ -293,13 +294,15 @@ def request_answer_attach(*, request_id: int, content: bytes, actor: Actor) -> R
             return None  # built twice: the first one won
         request.answer_file.save(f"{request.reference}.zip", ContentFile(content), save=False)
         request.answer_ready_at = timezone.now()
-        _save(request, ["answer_file", "answer_ready_at"])
         _event(request, Action.ANSWER_READY, actor)
         with translation.override(request.language):
             answer = request.answer or _(
                 "Your answer is ready. Download it with the link we emailed you; the link works for "
                 "a limited time, and you can ask for a new one on the status page."
             )
-        event = _close(request, actor, answer=answer, previous=request.status)
+        # The file and the closing in one UPDATE of the request.
+        event = _close(
+            request, actor, answer=answer, previous=request.status, also=["answer_file", "answer_ready_at"]
+        )
         _send_later(request, "completed", link=RequestToken.Purpose.DOWNLOAD, event=event)
         return event

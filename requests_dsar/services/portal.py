@@ -133,7 +133,7 @@ def request_verify(*, token: str, actor: Actor) -> Request:
         claimed = RequestToken.objects.filter(pk=row.pk, used_at=None).update(used_at=now)
         if claimed != 1:
             raise LinkUsed(_("This link has already been used. Each confirmation link works only once."))
-        request = Request.objects.select_for_update().get(pk=row.request_id)
+        request = row.request  # locked with the link by _token_row
         if request.status == Status.RECEIVED:
             _mark_received(request, at=now)
             _event(request, Action.VERIFIED, actor, from_status=Status.RECEIVED)

@@ -39,7 +39,9 @@ def _token_row(token: str, purpose: str, *, lock: bool = False) -> RequestToken:
         raise LinkInvalid(_("This link is not valid. Please use the newest link we sent you."))
     rows = RequestToken.objects.select_related("request")
     if lock:
-        rows = rows.select_for_update(of=("self",))
+        # The link and its request, locked in one statement (the request as committed
+        # last, since PostgreSQL rereads a row it had to wait for).
+        rows = rows.select_for_update(of=("self", "request"))
     row = rows.filter(digest=token_digest(token), purpose=purpose).first()
     # The lookup is by digest; the comparison that decides is constant time.
     if row is None or not token_matches(token, row.digest):

@@ -9,13 +9,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from core.audit import Actor
 from core.registry import PersonalData
 from core.removal import Action, Door, Target, removal_execute
-from core.removal.sql import id_set
+from core.removal.sql import id_filter, plain_plans
 
 from ..models import RetentionPolicy, SweepRun
 from ..selectors import (
@@ -47,7 +47,7 @@ def _remove(
     a spent hold loses its link and stays). The statistics count the batch
     first, deleted or anonymised alike (the policy: statistics only anonymised).
     """
-    rows = Q(pk__in=id_set(declaration.model, pks))
+    rows = id_filter(declaration.model, "pk", pks)
     _record_statistics(policy=policy, declaration=declaration, pks=pks)
     target = Target(
         declaration,
@@ -116,6 +116,7 @@ def sweep_batch(
     plan = policy_plan(policy, declaration)
     result = BatchResult()
     with transaction.atomic():
+        plain_plans()  # the statistics and the engine's statements: see core.removal.sql
         if lock_holder is not None:
             sweep_lock_renew(holder=lock_holder)
         pks = _claim(policy=policy, declaration=declaration, plan=plan, after=after, size=size, now=now)

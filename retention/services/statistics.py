@@ -10,7 +10,7 @@ from django.db.models.deletion import CASCADE, get_candidate_relations_to_delete
 from django.db.models.functions import Coalesce, TruncMonth, TruncYear
 
 from core.registry import PersonalData, registry
-from core.removal.sql import id_set
+from core.removal.sql import id_filter
 from subjects.models import Organisation
 
 from ..models import RetentionPolicy, RetentionStatistic
@@ -140,8 +140,9 @@ def statistics_roll_up() -> int:
                     params,
                 )
             # Counts, never personal data: the small cells are merged above, then go.
-            gone = RetentionStatistic.objects.filter(pk__in=small.values("pk"))
-            merged += gone._raw_delete(gone.db)
+            # (No relations point at a cell, so Django deletes in one statement.)
+            deleted, _per_model = RetentionStatistic.objects.filter(pk__in=small.values("pk")).delete()
+            merged += deleted
     return merged
 
 
@@ -161,7 +162,7 @@ def _cascading_children(model: type[models.Model]) -> list[tuple[PersonalData, s
 
 def _record_statistics(*, policy: RetentionPolicy, declaration: PersonalData, pks: list[Any]) -> None:
     # The batch's keys as one array parameter on PostgreSQL, not a thousand placeholders.
-    rows = Q(pk__in=id_set(declaration.model, pks))
+    rows = id_filter(declaration.model, "pk", pks)
     _statistics_add(
         _statistics_queryset(
             category=policy.category,

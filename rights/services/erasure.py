@@ -83,7 +83,13 @@ def subject_erase(
             target_id=reference,
             fields=sorted(outcome.erased),
         )
-        gone = set(contact_ids) - set(Contact.objects.filter(pk__in=contact_ids).values_list("pk", flat=True))
+        contacts = outcome.models.get(Contact._meta.label_lower)
+        if contacts is not None and contacts.deleted == len(contact_ids):
+            gone = set(contact_ids)  # every one of them went: no need to ask
+        else:
+            gone = set(contact_ids) - set(
+                Contact.objects.filter(pk__in=contact_ids).values_list("pk", flat=True)
+            )
         subject_erased.send(
             sender=subject_erase,
             emails=addresses,
