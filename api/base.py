@@ -10,11 +10,12 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext as _
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.audit import Actor, audit_record
+from core.audit import Actor, audit_record, audit_record_read
 from core.http import client_ip
 
 from . import services
@@ -49,6 +50,9 @@ class ApiView(APIView):
 
     # The action name in the audit trail ("api.<audit_name>").
     audit_name = "call"
+    # True for a view whose POST only asks (a bulk check): its calls write nothing but the
+    # audit event. GET and HEAD are reads anyway.
+    reads_only = False
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method == "POST" and request.headers.get(IDEMPOTENCY_HEADER):
@@ -125,7 +129,10 @@ class ApiView(APIView):
                 )
         client = getattr(request, "user", None)
         if isinstance(client, ApiClient) and response.status_code < 500:
-            audit_record(
+            # A call that changed nothing is audited without waiting for the disk (see
+            # core.audit.audit_record_read); a call that wrote is audited durably.
+            reads = request.method in SAFE_METHODS or self.reads_only
+            (audit_record_read if reads else audit_record)(
                 actor=client_actor(request),
                 action=f"api.{self.audit_name}",
                 target_type="api.apiclient",

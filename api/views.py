@@ -88,6 +88,7 @@ class ConsentCheckView(ApiView):
 
     required_scopes = {"GET": Scope.CONSENT_CHECK, "POST": Scope.CONSENT_CHECK}
     audit_name = "consent_check"
+    reads_only = True
 
     @extend_schema(
         operation_id="consent_check_one",
@@ -368,6 +369,7 @@ class SuppressionCheckView(ApiView):
 
     required_scope = Scope.SUPPRESSION_CHECK
     audit_name = "suppression_check"
+    reads_only = True
 
     @extend_schema(
         operation_id="suppression_check",

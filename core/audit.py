@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.apps import apps as django_apps
-from django.db import models
+from django.db import connection, models, transaction
 from django.http import HttpRequest
 
 from .audit_chain import chain_append
@@ -91,6 +91,31 @@ def audit_record(
     )
     chain_append([event])
     return event
+
+
+def audit_record_read(
+    *, actor: Actor, action: str, target_type: str = "", target_id: object = ""
+) -> AuditEvent:
+    """Append the event of a call that only read (Art. 32: reading is audited too), without
+    waiting for the disk.
+
+    A read changes nothing, so its event alone is committed asynchronously (PostgreSQL's
+    ``synchronous_commit`` off for this one transaction): the caller does not wait for the
+    write-ahead log to reach the disk, and the chain's lock is held for the statement, not
+    for a flush. The mail tool checks consent before every send, and a flush per check
+    capped the API at a few dozen checks a second (README, bench_api). The cost: a crash
+    of the database server (not of Django) can lose the read events of its last fraction
+    of a second (at most three times ``wal_writer_delay``); the chain stays whole, because
+    the log is flushed in order, so a later durable commit carries every earlier one.
+    Changes are never recorded this way; inside a caller's transaction (which may write)
+    the event is durable as usual.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return audit_record(actor=actor, action=action, target_type=target_type, target_id=target_id)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        return audit_record(actor=actor, action=action, target_type=target_type, target_id=target_id)
 
 
 def audit_record_many(*, actor: Actor, action: str, model: type[models.Model], ids: Iterable[object]) -> int:

@@ -1,0 +1,61 @@
+"""Reads through the API are audited without waiting for the disk; writes are audited durably.
+
+The mail tool checks consent before every send, so the audit event of a check must not cost a
+write-ahead-log flush under the chain's lock (issue 10's single check under load; README,
+bench_api). core.audit.audit_record_read commits a read's event with PostgreSQL's
+synchronous_commit off for that one transaction; the event is still recorded and chained.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core.audit_chain import chain_verify
+from core.models import AuditEvent
+from tests.conftest import needs_postgres
+from tests.subjects.factories import ContactFactory
+
+pytestmark = [needs_postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+CHECK = "/api/v1/consent/check"
+ASYNC = "SET LOCAL synchronous_commit TO OFF"
+
+
+def _asked_async(queries: CaptureQueriesContext) -> bool:
+    return any(ASYNC in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_single_check_is_audited_without_waiting_for_the_disk_and_the_chain_holds(caller):
+    contact = ContactFactory()
+    with CaptureQueriesContext(connection) as queries:
+        response = caller.get(CHECK, {"email": contact.email, "purpose": "marketing_products"})
+    assert response.status_code == 200
+    assert _asked_async(queries)
+    event = AuditEvent.objects.get(action="api.consent_check")
+    assert event.actor_id == str(caller.api_client.pk)
+    assert chain_verify().ok
+
+
+def test_a_bulk_check_posts_but_only_reads(caller):
+    with CaptureQueriesContext(connection) as queries:
+        response = caller.post(
+            CHECK, {"purpose": "marketing_products", "emails": ["a@firma.no", "b@firma.no"]}
+        )
+    assert response.status_code == 200, response.content[:300]
+    assert _asked_async(queries)
+    assert AuditEvent.objects.filter(action="api.consent_check").count() == 1
+
+
+def test_a_call_that_writes_is_audited_durably(caller):
+    with CaptureQueriesContext(connection) as queries:
+        response = caller.post(
+            "/api/v1/contacts",
+            {"email": "ny.kontakt@firma.no", "name": "Ny Kontakt", "source_type": "correspondence",
+             "source_name": "CRM"},
+        )  # fmt: skip
+    assert response.status_code in (200, 201), response.content[:300]
+    assert not _asked_async(queries)
+    assert AuditEvent.objects.filter(action="api.contact_upsert").count() == 1
+    assert chain_verify().ok
