@@ -7,15 +7,17 @@ time for a customer relationship, a purpose switched off, and erasure.
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.utils import timezone
 
-from consent import selectors, services
-from consent.models import ConsentDecision, Purpose
+from consent import machine, selectors, services
+from consent.models import ConsentDecision, ConsentState, CustomerAddressRecord, Purpose, SuppressionEntry
 from core.audit import Actor
+from core.crypto import email_hash
 from core.removal import Door, removal_execute, subject_targets
 from subjects import services as subject_services
 from subjects.models import Contact
@@ -97,3 +99,92 @@ def test_erasure_takes_the_decision_with_the_person():
     assert ConsentDecision.objects.filter(contact=contact).exists()
     removal_execute(targets=subject_targets([contact.email]), door=Door.REQUEST, actor=SYSTEM)
     assert not ConsentDecision.objects.filter(contact_id=contact.pk).exists()
+
+
+def test_the_stored_decision_equals_basis_for_over_every_combination_of_facts():
+    """The SQL that fills the stored decision against ``consent.machine.basis_for``, the rule it
+    mirrors, for every combination of the facts the marketing branch reads (720 contacts)."""
+    today = timezone.localdate()
+    organisations = {
+        "none": OrganisationFactory(is_customer=False),
+        "customer": OrganisationFactory(is_customer=True),
+        "ended": OrganisationFactory(is_customer=True, customer_contract_ends=today - timedelta(days=1)),
+    }
+    purposes = {
+        p.code: p for p in Purpose.objects.filter(code__in=["marketing_products", "direct_marketing"])
+    }
+    facts = list(
+        itertools.product(
+            ("personal", "functional"),
+            ("own", "third_attests", "third"),
+            ("none", "customer", "ended"),
+            (True, False),  # opt-out offered with the sale
+            (True, False),  # suppressed
+            (None, "granted", "withdrawn", "objected", "expired"),
+            (True, False),  # objected to direct marketing
+        )
+    )
+    contacts = Contact.objects.bulk_create(
+        Contact(
+            name=f"Person {i}",
+            email=f"p{i}@firma.no",
+            email_kind=kind,
+            source_type="given_directly" if source == "own" else "data_collector",
+            source_attests_consent=source == "third_attests",
+            organisation=organisations[customer],
+        )
+        for i, (kind, source, customer, *_rest) in enumerate(facts)
+    )
+    now = timezone.now()
+    records, states, hashes = [], [], []
+    for contact, (_k, _s, _c, opt_out, suppressed, state, dm_objected) in zip(contacts, facts, strict=True):
+        records.append(
+            CustomerAddressRecord(
+                contact=contact, sale_reference="S", obtained_at=now, opt_out_offered=opt_out
+            )
+        )
+        for code, value in (
+            ("marketing_products", state),
+            ("direct_marketing", "objected" if dm_objected else None),
+        ):
+            if value:
+                states.append(
+                    ConsentState(
+                        contact=contact,
+                        purpose=purposes[code],
+                        state=value,
+                        channel="staff",
+                        changed_at=now,
+                        last_event_id=0,
+                    )
+                )
+        if suppressed:
+            hashes.append(
+                SuppressionEntry(
+                    email_hash=email_hash(contact.email, purpose="suppression"), reason="opt_out"
+                )
+            )
+    CustomerAddressRecord.objects.bulk_create(records)
+    ConsentState.objects.bulk_create(states)
+    SuppressionEntry.objects.bulk_create(hashes)
+    services.decisions_refresh()  # the fill migration's statements
+    product = purposes["marketing_products"]
+    for contact, (kind, source, customer, opt_out, suppressed, state, dm_objected) in zip(
+        contacts, facts, strict=True
+    ):
+        expected = machine.basis_for(
+            legal_basis=product.legal_basis,
+            is_marketing=True,
+            is_active=True,
+            own_similar_products=product.own_similar_products,
+            facts=machine.CheckFacts(
+                state=state,
+                direct_marketing_state="objected" if dm_objected else None,
+                functional_address=kind == "functional",
+                third_party_without_attestation=source == "third",
+                customer_with_sale_opt_out=customer == "customer" and opt_out,
+            ),
+            suppressed=suppressed,
+        )
+        got = selectors.consent_basis(contact=contact, purpose_code="marketing_products")
+        assert got == expected, (kind, source, customer, opt_out, suppressed, state, dm_objected)
