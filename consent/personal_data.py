@@ -131,7 +131,8 @@ registry.register(
         purposes=("direct_marketing",),
         source=_("Someone who typed your address into our sign-up form"),
         recipients=("hosting_provider", "email_provider"),
-        # Deleted by consent.tasks.consent_confirmations_expire, through core.removal, when the window closes.
+        # Removed through core.removal when confirmed (signup_confirm), or by
+        # consent.tasks.consent_confirmations_expire when the window closes.
         retention_note=_("Deleted when the confirmation window closes (CONSENT_CONFIRMATION_DAYS), "
                          "or when confirmed"),
         erasure=Erasure.DELETE,

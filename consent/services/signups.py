@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from core.errors import Conflict
 from core.mail import send_email
 from core.registry import registry
 from core.removal import Action as RemovalAction
-from core.removal import Door, Target, removal_execute
+from core.removal import Door, RemovalOutcome, Target, removal_execute
 from core.validators import clean_email
 from subjects.models import Contact
 
@@ -120,8 +121,8 @@ def signup_confirm(*, token: str, ip_address: str | None, user_agent: str = "") 
 
     Only now does the address become a contact (provenance "web form") and each topic a
     consent, recorded as the person's confirmed act (which may lift their own earlier
-    opt-out for that topic, Art. 7(3), 21(3)). The sign-up itself is deleted; each consent's
-    receipt is emailed to the person.
+    opt-out for that topic, Art. 7(3), 21(3)). The sign-up itself goes, through the removal
+    engine; each consent's receipt is emailed to the person.
     """
     from subjects import services as subject_services
     from subjects.selectors import contact_by_email
@@ -129,7 +130,11 @@ def signup_confirm(*, token: str, ip_address: str | None, user_agent: str = "") 
     if not token or len(token) > 100:
         raise InvalidLink(_("This confirmation link is not valid."))
     with transaction.atomic():
-        signup = PendingSignup.objects.select_for_update().filter(token_digest=token_digest(token)).first()
+        signup = (
+            PendingSignup.objects.select_for_update()
+            .filter(token_digest=token_digest(token), confirmed_at__isnull=True)
+            .first()
+        )
         if signup is None:
             return _legacy_confirmation_confirm(token=token, ip_address=ip_address, user_agent=user_agent)
         if signup.expires_at <= timezone.now():
@@ -170,7 +175,14 @@ def signup_confirm(*, token: str, ip_address: str | None, user_agent: str = "") 
             )
             if event is not None:
                 events.append(event)
-        signup.delete()
+        # What the sign-up held now lives in the contact and its consents, so the sign-up goes,
+        # through the one removal engine. Marked confirmed first: its link never works twice,
+        # even when a hold or a guard keeps the row until the nightly expiry removes it.
+        signup.confirmed_at = timezone.now()
+        signup.save(update_fields=["confirmed_at"])
+        _signups_remove(
+            PendingSignup.objects.filter(pk=signup.pk), actor=actor, audit_action="consent.signup_confirmed"
+        )
         receipts = [consent_receipt(event=e) for e in events]
         email, language = contact.email, contact.language
         transaction.on_commit(lambda: _receipts_send(email=email, language=language, receipts=receipts))
@@ -250,6 +262,16 @@ def _legacy_confirmation_confirm(
     return [event]
 
 
+def _signups_remove(signups: QuerySet, *, actor: Actor, audit_action: str) -> RemovalOutcome:
+    """Remove sign-ups through the one removal engine (core.removal): holds and guards apply."""
+    return removal_execute(
+        targets=[Target(registry.get(PendingSignup), signups, action=RemovalAction.DELETE)],
+        door=Door.SWEEP,
+        actor=actor,
+        audit_action=audit_action,
+    )
+
+
 def consent_confirmations_expire(*, now: datetime | None = None) -> int:
     """Daily: delete web sign-ups nobody confirmed within the window (they were never consents).
 
@@ -259,12 +281,10 @@ def consent_confirmations_expire(*, now: datetime | None = None) -> int:
     opt-in confirmations left from before sign-ups were kept apart.
     """
     now = now or timezone.now()
-    expired = PendingSignup.objects.filter(confirmed_at__isnull=True, expires_at__lte=now)
-    outcome = removal_execute(
-        targets=[Target(registry.get(PendingSignup), expired, action=RemovalAction.DELETE)],
-        door=Door.SWEEP,
-        actor=Actor.system("consent_confirmations_expire"),
-        audit_action="consent.signups_expire",
+    # Unconfirmed past their window, and confirmed ones a hold or a guard kept at confirmation.
+    done = PendingSignup.objects.filter(Q(confirmed_at__isnull=False) | Q(expires_at__lte=now))
+    outcome = _signups_remove(
+        done, actor=Actor.system("consent_confirmations_expire"), audit_action="consent.signups_expire"
     )
     ConsentConfirmation.objects.filter(
         confirmed_at__isnull=True, expired_at__isnull=True, expires_at__lte=now

@@ -226,3 +226,34 @@ def test_the_form_is_rate_limited_per_address_and_per_ip(client):
     for n in range(10):
         assert _sign_up(client, email=f"person{n}@firma.no", ip="203.0.113.5").status_code == 200
     assert _sign_up(client, email="another@firma.no", ip="203.0.113.5").status_code == 429
+
+
+def test_a_confirmed_sign_up_leaves_through_the_engine_and_its_link_never_works_twice(client):
+    _sign_up(client, email="kari@firma.no")
+    path = _confirm_path()
+    # A hold on the consent category keeps the confirmed sign-up (the engine applies it) ...
+    hold = LegalHold.objects.create(
+        scope=LegalHold.Scope.CATEGORY, category="consent", reason="Tvist om samtykke, sak 13",
+        ends_on=timezone.localdate() + timedelta(days=30),
+    )  # fmt: skip
+    assert _confirm(client, path).status_code == 200
+    signup = PendingSignup.objects.get()
+    assert signup.confirmed_at is not None
+    # ... yet its link is spent: a second click records nothing and says so.
+    count = ConsentEvent.objects.count()
+    assert client.post(path).status_code == 400
+    assert ConsentEvent.objects.count() == count == 1
+    assert not selectors.pending_signups_for_email(email="kari@firma.no").exists()
+    # Once the hold is lifted, the nightly expiry removes it, window or not.
+    LegalHold.objects.filter(pk=hold.pk).update(lifted_at=timezone.now())
+    assert services.consent_confirmations_expire() == 1
+    assert not PendingSignup.objects.exists()
+
+
+def test_without_a_hold_the_confirmed_sign_up_goes_at_once_and_the_engine_records_it(client):
+    _sign_up(client)
+    _confirm(client, _confirm_path())
+    assert not PendingSignup.objects.exists()
+    assert AuditEvent.objects.filter(
+        action="consent.signup_confirmed", target_type="consent.pendingsignup"
+    ).exists()
