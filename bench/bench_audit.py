@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from common import _admin, _with_db, base_url, peak_memory_mb, report, setup_django
 
-WRITERS = 2
+WRITERS = int(os.environ.get("BENCH_AUDIT_WRITERS", "2"))
 
 
 def _fresh_database() -> str:
