@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.apps import apps as django_apps
-from django.db import connection, models, transaction
+from django.db import models
 from django.http import HttpRequest
 
-from .audit_chain import chain_append
+from .audit_chain import chain_append, chain_append_read
 from .http import client_ip
 from .models import AuditEvent
 
@@ -23,6 +23,7 @@ __all__ = [
     "audit_read",
     "audit_record",
     "audit_record_many",
+    "audit_record_read",
     "client_ip",
     "staff_role",
 ]
@@ -66,6 +67,30 @@ class Actor:
         return cls.subject(ip)
 
 
+def _event(
+    *,
+    actor: Actor,
+    action: str,
+    target: models.Model | None,
+    target_type: str,
+    target_id: object,
+    fields: Iterable[str],
+) -> AuditEvent:
+    if target is not None:
+        target_type = target._meta.label_lower
+        target_id = target.pk
+    return AuditEvent(
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_role=actor.role,
+        action=action,
+        target_type=target_type,
+        target_id="" if target_id is None else str(target_id),
+        changed_fields=sorted(set(fields)),
+        ip_address=actor.ip_address,
+    )
+
+
 def audit_record(
     *,
     actor: Actor,
@@ -76,19 +101,8 @@ def audit_record(
     fields: Iterable[str] = (),
 ) -> AuditEvent:
     """Append one event. ``fields`` are field names, never values."""
-    if target is not None:
-        target_type = target._meta.label_lower
-        target_id = target.pk
-    event = AuditEvent(
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_role=actor.role,
-        action=action,
-        target_type=target_type,
-        target_id="" if target_id is None else str(target_id),
-        changed_fields=sorted(set(fields)),
-        ip_address=actor.ip_address,
-    )
+    event = _event(actor=actor, action=action, target=target, target_type=target_type,
+                   target_id=target_id, fields=fields)  # fmt: skip
     chain_append([event])
     return event
 
@@ -99,23 +113,20 @@ def audit_record_read(
     """Append the event of a call that only read (Art. 32: reading is audited too), without
     waiting for the disk.
 
-    A read changes nothing, so its event alone is committed asynchronously (PostgreSQL's
-    ``synchronous_commit`` off for this one transaction): the caller does not wait for the
-    write-ahead log to reach the disk, and the chain's lock is held for the statement, not
-    for a flush. The mail tool checks consent before every send, and a flush per check
-    capped the API at a few dozen checks a second (README, bench_api). The cost: a crash
-    of the database server (not of Django) can lose the read events of its last fraction
-    of a second (at most three times ``wal_writer_delay``); the chain stays whole, because
-    the log is flushed in order, so a later durable commit carries every earlier one.
-    Changes are never recorded this way; inside a caller's transaction (which may write)
-    the event is durable as usual.
+    A read changes nothing, so its event is committed on its own with PostgreSQL's
+    ``synchronous_commit`` off for that one transaction (``chain_append_read``): the
+    caller does not wait for the write-ahead log to reach the disk, and the chain's lock
+    is held for the statement, not for a flush. The mail tool checks consent before every
+    send, and a flush per check capped the API at a few dozen checks a second (README,
+    bench_api). The cost: a crash of the database server (not of Django) can lose the
+    read events of its last fraction of a second (at most three times
+    ``wal_writer_delay``); the chain stays whole, because the log is flushed in order, so
+    a later durable commit carries every earlier one. Changes are never recorded this
+    way; inside a caller's transaction (which may write) the event is durable as usual.
     """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return audit_record(actor=actor, action=action, target_type=target_type, target_id=target_id)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        return audit_record(actor=actor, action=action, target_type=target_type, target_id=target_id)
+    event = _event(actor=actor, action=action, target=None, target_type=target_type,
+                   target_id=target_id, fields=())  # fmt: skip
+    return chain_append_read(event)
 
 
 def audit_record_many(*, actor: Actor, action: str, model: type[models.Model], ids: Iterable[object]) -> int:

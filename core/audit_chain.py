@@ -136,6 +136,17 @@ RETURNING id, seq, previous_hash, chain_hash
 """  # noqa: S608 (table names from the models, values bound)
 
 
+# The same append for the event of a read (core.audit.audit_record_read), sent on its own in
+# autocommit, so that it is its own transaction (no BEGIN and COMMIT round trips), with
+# synchronous_commit off for that transaction alone: its commit does not wait for the WAL
+# flush. (A SELECT in a WITH runs only when referenced, hence the cross join.)
+_APPEND_READ_SQL = _APPEND_SQL.replace(
+    "WITH head AS (",
+    "WITH unhurried AS (SELECT set_config('synchronous_commit', 'off', true) AS setting),\nhead AS (",
+    1,
+).replace("  FROM head\n", "  FROM head CROSS JOIN unhurried\n", 1)
+
+
 def _head_restore() -> None:
     """Recreate a missing head row from the chain's last event (a flushed test database, a restore)."""
     with connection.cursor() as cursor:
@@ -148,7 +159,7 @@ def _head_restore() -> None:
     AuditChainHead.objects.create(id=1, seq=seq, previous_hash=previous, chain_hash=digest)
 
 
-def _append_one(event: AuditEvent) -> bool:
+def _append_one(event: AuditEvent, *, sql: str = _APPEND_SQL) -> bool:
     """The one-statement append on PostgreSQL; False when there is no head row to advance."""
     event.ip_hash = address_hash(event.ip_address)
     head, tail = _canonical_parts(
@@ -158,7 +169,7 @@ def _append_one(event: AuditEvent) -> bool:
     )  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(
-            _APPEND_SQL,
+            sql,
             [
                 head, tail, event.at, event.actor_kind, event.actor_id, event.actor_role, event.action,
                 event.target_type, event.target_id, json.dumps(list(event.changed_fields)),
@@ -186,6 +197,19 @@ def chain_append(events: list[AuditEvent]) -> list[AuditEvent]:
             if _append_one(events[0]):
                 return events
         return _append_in_python(events)
+
+
+def chain_append_read(event: AuditEvent) -> AuditEvent:
+    """Link and insert the event of a read, committed without waiting for the disk.
+
+    Only outside a transaction (the caller's may write, and its commit must stay
+    durable); inside one, or on SQLite, or with no head row yet, as ``chain_append``.
+    """
+    alone = connection.vendor == "postgresql" and not connection.in_atomic_block
+    if alone and _append_one(event, sql=_APPEND_READ_SQL):
+        return event
+    chain_append([event])
+    return event
 
 
 def _append_in_python(events: list[AuditEvent]) -> list[AuditEvent]:
