@@ -36,7 +36,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## Benchmarks on PostgreSQL (DATABASE_URL must point at it); see bench/README.md.
+## Benchmarks on PostgreSQL (DATABASE_URL must point at it); see README.md, "Benchmarks".
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
