@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
+from core.removal.signals import rows_removing
 from subjects.models import Contact, Organisation
 
-from .models import ledger_erasure_allow
+from .models import CustomerAddressRecord, ledger_erasure_allow
 
 
 @receiver(pre_delete, sender=Contact, dispatch_uid="consent_ledger_erasure_on")
@@ -57,3 +59,16 @@ def organisation_saved_moves_decision(
     from .services.decisions import decisions_refresh
 
     decisions_refresh(contact_ids=Contact.objects.filter(organisation=instance).values_list("pk", flat=True))
+
+
+@receiver(rows_removing, sender=CustomerAddressRecord, dispatch_uid="consent_decision_sale_record_removed")
+def sale_record_removed_moves_decision(
+    sender: type[CustomerAddressRecord], rows: QuerySet, **kwargs: Any
+) -> Any:
+    """The record of a sale is what clears an address under § 15(2); the removal engine deleting it
+    (retention, the admin) must move the decision with it, or the check keeps clearing the address."""
+    from .services.decisions import decisions_refresh
+
+    # Read now: once the engine has deleted the rows, they name no one.
+    contact_ids = list(rows.order_by().values_list("contact_id", flat=True))
+    return lambda: decisions_refresh(contact_ids=contact_ids)

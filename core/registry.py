@@ -81,6 +81,9 @@ class PersonalData:
     # (an open request must be answered at its address); the removal engine empties
     # the others' details and leaves these until their own redaction.
     details_needed: Q | None = None
+    # For ``Erasure.KEEP`` with ``anonymise``: a date field the engine stamps when it
+    # empties a row's details, so the record says when (a request's ``redacted_at``).
+    details_removed_field: str = ""
 
     @property
     def label(self) -> str:

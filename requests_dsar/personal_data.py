@@ -66,6 +66,7 @@ registry.register(
             "refusal_reason": "", "answer_file": "", "extension_reason": "",
         },
         details_needed=Q(status__in=DataSubjectRequest.OPEN),
+        details_removed_field="redacted_at",
     )
 )  # fmt: skip
 

@@ -34,9 +34,9 @@ from typing import Any
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
-from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.deletion import get_candidate_relations_to_delete
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce, Now
 
 from core.audit import Actor
 from core.audit_chain import chain_append
@@ -45,6 +45,7 @@ from core.registry import Erasure, PersonalData, registry
 
 from .anonymise import CannotAnonymise, anonymise_plan, emptied_fields
 from .outcome import RemovalOutcome
+from .signals import rows_removing
 from .sql import exists_each, id_filter, plain_plans
 from .sql import pks as _pks
 from .words import GUARDED_KEPT_BECAUSE, LEGAL_HOLD_KEPT_BECAUSE, REFERENCED_BY_KEPT
@@ -101,6 +102,8 @@ class _Context:
     _present: dict[int, tuple[QuerySet, frozenset[Any]]] = field(default_factory=dict)
     # Models this removal has written to so far.
     written: set[type[models.Model]] = field(default_factory=set)
+    # What listeners of ``rows_removing`` asked to run once every row has gone.
+    afterwards: list[Any] = field(default_factory=list)
 
     def not_targeted(self, rows: QuerySet) -> QuerySet:
         if not self.dry_run:
@@ -184,6 +187,12 @@ class _Context:
     def wrote(self, model: type[models.Model]) -> None:
         self._present.clear()
         self.written.add(model)
+
+    def announce(self, model: type[models.Model], rows: QuerySet) -> None:
+        """Tell ``rows_removing``'s listeners which rows go, while they can still be read."""
+        for _receiver, after in rows_removing.send(sender=model, rows=rows):
+            if callable(after):
+                self.afterwards.append(after)
 
 
 def _children(relation: Any, rows: QuerySet) -> QuerySet:
@@ -357,6 +366,7 @@ def _forget_admin_log(model: type[models.Model], rows: QuerySet, ctx: _Context) 
 def _update(rows: QuerySet, values: dict[str, Any], ctx: _Context) -> int:
     if ctx.dry_run:
         return _count(rows)
+    ctx.announce(rows.model, rows)
     ctx.wrote(rows.model)
     return rows.model._base_manager.filter(pk__in=_pks(rows)).update(**values)
 
@@ -364,6 +374,7 @@ def _update(rows: QuerySet, values: dict[str, Any], ctx: _Context) -> int:
 def _delete_rows(model: type[models.Model], rows: QuerySet, ctx: _Context) -> int:
     if ctx.dry_run:
         return _count(rows)
+    ctx.announce(model, rows)
     ctx.wrote(model)
     # One DELETE ... WHERE id IN (the rows' query): the engine has walked the relations
     # already, so Django's collector (a SELECT of every row first) has nothing to add.
@@ -376,7 +387,16 @@ def _delete_rows(model: type[models.Model], rows: QuerySet, ctx: _Context) -> in
     return queryset._raw_delete(queryset.db)
 
 
-def _anonymise_rows(declaration: PersonalData, rows: QuerySet, plan: dict[str, Any], ctx: _Context) -> int:
+def _anonymise_rows(
+    declaration: PersonalData,
+    rows: QuerySet,
+    plan: dict[str, Any],
+    ctx: _Context,
+    *,
+    stamp: dict[str, Any] | None = None,
+) -> int:
+    """Empty ``plan``'s fields of ``rows``; ``stamp``: bookkeeping written alongside (when the
+    details went), not an emptied field, so the answer does not name it."""
     file_fields = [
         name
         for name, value in plan.items()
@@ -385,7 +405,7 @@ def _anonymise_rows(declaration: PersonalData, rows: QuerySet, plan: dict[str, A
     if file_fields:
         _collect_files(declaration.model, rows, ctx, only=file_fields)
     _forget_admin_log(declaration.model, rows, ctx)
-    count = _update(rows, plan, ctx)
+    count = _update(rows, {**plan, **(stamp or {})}, ctx)
     if count:
         line = ctx.outcome.line(declaration)
         line.anonymised += count
@@ -530,7 +550,10 @@ def _keep_without_details(
         static = {k: v for k, v in plan.items() if not hasattr(v, "resolve_expression")}
         if static:
             going = going.exclude(**static)
-        _anonymise_rows(declaration, going, plan, ctx)
+        # The record says when its details went (the first time), as one redacted on its own does.
+        marker = declaration.details_removed_field
+        stamp = {marker: Coalesce(F(marker), Now())} if marker else None
+        _anonymise_rows(declaration, going, plan, ctx, stamp=stamp)
     if not count_kept:
         return
     n = _count(rows) if count is None else count
@@ -641,6 +664,8 @@ def removal_execute(
         if dry_run:
             outcome.files = []
             return outcome
+        for after in ctx.afterwards:
+            after()
         _audit(ctx, actor=actor, action=audit_action, reference=reference)
         files = list(outcome.files)
         if files:

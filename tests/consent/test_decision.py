@@ -18,7 +18,7 @@ from consent import machine, selectors, services
 from consent.models import ConsentDecision, ConsentState, CustomerAddressRecord, Purpose, SuppressionEntry
 from core.audit import Actor
 from core.crypto import email_hash
-from core.removal import Door, removal_execute, subject_targets
+from core.removal import Door, removal_execute, rows_target, subject_targets
 from subjects import services as subject_services
 from subjects.models import Contact
 from tests.consent.factories import grant
@@ -64,6 +64,25 @@ def test_a_customer_relationship_ends_with_its_contract_without_anyone_saving_an
     assert allowed(contact)
     with time_machine.travel(timezone.now() + timedelta(days=11)):
         assert not allowed(contact)
+
+
+def test_the_record_of_a_sale_removed_by_the_engine_no_longer_clears_the_address():
+    # The engine deletes set-based (no post_delete), so the decision must move another way.
+    organisation = OrganisationFactory(is_customer=True)
+    contact = ContactFactory(organisation=organisation, email_kind=Contact.EmailKind.PERSONAL)
+    services.customer_address_record(
+        contact=contact,
+        sale_reference="ORD-10",
+        obtained_at=timezone.now(),
+        opt_out_offered=True,
+        actor=SYSTEM,
+    )
+    assert allowed(contact)
+    records = CustomerAddressRecord.objects.filter(contact=contact)
+    removal_execute(targets=[rows_target(records)], door=Door.ADMIN, actor=SYSTEM)
+    assert not CustomerAddressRecord.objects.filter(contact=contact).exists()
+    assert Contact.objects.filter(pk=contact.pk).exists()
+    assert not allowed(contact)
 
 
 def test_a_purpose_switched_off_clears_nobody_and_switched_on_again_clears_as_before(staff_user):

@@ -89,4 +89,6 @@ def test_an_erased_person_is_in_no_text_column_not_even_in_the_emails_of_an_olde
     # What stays is the proof that both were answered, and when, without who asked.
     older.refresh_from_db()
     assert older.status == DataSubjectRequest.Status.COMPLETED and older.closed_at is not None
+    # ... and when its details went: the record says so, as a request redacted on its own does.
+    assert older.redacted_at is not None and older.email == ""
     assert RequestEmail.objects.filter(request=older).count() == sent.count()
