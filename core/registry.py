@@ -100,6 +100,15 @@ class PersonalData:
         if self.subject_email_path is None:
             return Q(pk__in=[])
         normalised = sorted({normalise_email(e) for e in emails})
+        first, _, rest = self.subject_email_path.partition("__")
+        field = self.model._meta.get_field(first) if rest else None
+        if field is not None and field.concrete and (field.many_to_one or field.one_to_one):
+            # Through a foreign key: ``contact_id IN (SELECT id FROM contact WHERE email IN ...)``,
+            # not a join. The rows are then found, and updated or deleted, straight through the
+            # foreign key's index: a join made every later statement select the rows' own ids
+            # again (an erasure's UPDATE of 10,000 interactions spent most of its time there).
+            owners = field.related_model._base_manager.filter(**{f"{rest}__in": normalised})
+            return Q(**{f"{first}__in": owners.values("pk")})
         return Q(**{f"{self.subject_email_path}__in": normalised})
 
     @property

@@ -368,7 +368,17 @@ def _update(rows: QuerySet, values: dict[str, Any], ctx: _Context) -> int:
         return _count(rows)
     ctx.announce(rows.model, rows)
     ctx.wrote(rows.model)
+    if _one_table(rows):
+        # ``UPDATE ... WHERE <the rows' own filter>``: no second pass over the rows' ids.
+        return rows.order_by().update(**values)
     return rows.model._base_manager.filter(pk__in=_pks(rows)).update(**values)
+
+
+def _one_table(rows: QuerySet) -> bool:
+    """Whether ``rows`` is a filter on its own table alone (subqueries allowed, no join, no slice)."""
+    query = rows.query
+    joined = sum(1 for alias in query.alias_map if query.alias_refcount.get(alias))
+    return joined <= 1 and not query.is_sliced and not query.distinct and not query.combinator
 
 
 def _delete_rows(model: type[models.Model], rows: QuerySet, ctx: _Context) -> int:
