@@ -88,6 +88,7 @@ class _Context:
     door: Door
     dry_run: bool
     outcome: RemovalOutcome
+    actor: Actor | None = None
     touched: dict[str, PersonalData] = field(default_factory=dict)
     # A dry run writes nothing, so a row that is a target of its own and also hangs off another
     # target would be counted twice; the cascade leaves such rows to their own target.
@@ -190,7 +191,7 @@ class _Context:
 
     def announce(self, model: type[models.Model], rows: QuerySet) -> None:
         """Tell ``rows_removing``'s listeners which rows go, while they can still be read."""
-        for _receiver, after in rows_removing.send(sender=model, rows=rows):
+        for _receiver, after in rows_removing.send(sender=model, rows=rows, door=self.door, actor=self.actor):
             if callable(after):
                 self.afterwards.append(after)
 
@@ -653,7 +654,7 @@ def removal_execute(
     """
     targets = sorted(targets, key=lambda t: (not _is_anonymised(t), t.declaration.label))
     outcome = RemovalOutcome(dry_run=dry_run)
-    ctx = _Context(door=door, dry_run=dry_run, outcome=outcome)
+    ctx = _Context(door=door, dry_run=dry_run, outcome=outcome, actor=actor)
     if dry_run:
         for target in targets:
             ctx.targeted.setdefault(target.declaration.model, []).append(target.rows)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# Sent with ``sender`` the model and ``rows`` a queryset of the rows about to be
-# emptied or deleted, inside the removal's transaction and never in a dry run. A
-# receiver may return a callable: the engine runs it after every row has gone, still
-# inside the same transaction, so what is derived moves with what it derives from.
+# Sent with ``sender`` the model, ``rows`` a queryset of the rows about to be emptied
+# or deleted, and ``door`` and ``actor`` (who asked for the removal), inside the
+# removal's transaction and never in a dry run. A receiver may return a callable: the
+# engine runs it after every row has gone, still inside the same transaction, so what
+# is derived moves with what it derives from.
 rows_removing = Signal()

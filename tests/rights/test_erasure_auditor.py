@@ -15,7 +15,7 @@ from django.apps import apps
 from django.db import models
 from django.db.models.functions import Cast
 
-from requests_dsar.models import DataSubjectRequest, RequestEmail
+from requests_dsar.models import DataSubjectRequest, RequestEmail, RequestEvent
 from tests.requests_dsar.conftest import last_link
 
 from .conftest import KARI
@@ -91,4 +91,5 @@ def test_an_erased_person_is_in_no_text_column_not_even_in_the_emails_of_an_olde
     assert older.status == DataSubjectRequest.Status.COMPLETED and older.closed_at is not None
     # ... and when its details went: the record says so, as a request redacted on its own does.
     assert older.redacted_at is not None and older.email == ""
+    assert older.events.filter(action=RequestEvent.Action.REDACTED).count() == 1
     assert RequestEmail.objects.filter(request=older).count() == sent.count()
