@@ -26,6 +26,7 @@ from requests_dsar.selectors import portal_session_email
 
 from . import selectors, services
 from .forms import SubscribeForm
+from .models import PrivacyNotice
 
 
 def _language() -> str:
@@ -39,19 +40,46 @@ def _problem(
     return render(request, "consent/problem.html", context, status=status)
 
 
-@require_http_methods(["GET", "HEAD"])
-def notice_current(request: HttpRequest) -> HttpResponse:
-    notice = selectors.notice_current()
+def _notice_page(
+    request: HttpRequest,
+    *,
+    page: str,
+    notice: PrivacyNotice | None,
+    is_current: bool,
+    upcoming: PrivacyNotice | None = None,
+    summary: str = "",
+) -> HttpResponse:
+    """A notice page; the template renders it once per language and state of the published notices.
+
+    Only the versions' ids, numbers, dates and flags are read for the list (never their
+    texts), and each published version's id and time of publication are part of the
+    fragment's key, so a new publication shows at once (issue 9: the texts' rendering
+    and reading were most of these pages' time).
+    """
+    versions = list(
+        selectors.notices_published().only("pk", "version", "effective_from", "is_material", "published_at")
+    )
     return render(
         request,
         "consent/notice.html",
         {
+            "page": page,
             "notice": notice,
             "text": notice.text(_language()) if notice else "",
-            "upcoming": selectors.notice_upcoming(),
-            "versions": selectors.notices_published(),
-            "is_current": True,
+            "summary": summary,
+            "upcoming": upcoming,
+            "versions": versions,
+            "versions_key": [(version.pk, version.published_at) for version in versions],
+            "is_current": is_current,
         },
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+def notice_current(request: HttpRequest) -> HttpResponse:
+    notice = selectors.notice_current()
+    return _notice_page(
+        request, page="current", notice=notice, is_current=True, upcoming=selectors.notice_upcoming()
     )
 
 
@@ -62,16 +90,12 @@ def notice_version(request: HttpRequest, version: str) -> HttpResponse:
     except NotFound as error:
         return _problem(request, title=_("Notice not found"), message=error.message, status=404)
     current = selectors.notice_current()
-    return render(
+    return _notice_page(
         request,
-        "consent/notice.html",
-        {
-            "notice": notice,
-            "text": notice.text(_language()),
-            "summary": notice.summary(_language()),
-            "versions": selectors.notices_published(),
-            "is_current": current is not None and current.pk == notice.pk,
-        },
+        page="version",
+        notice=notice,
+        is_current=current is not None and current.pk == notice.pk,
+        summary=notice.summary(_language()),
     )
 
 
@@ -83,9 +107,7 @@ def _rate_limited(request: HttpRequest, form: SubscribeForm) -> HttpResponse:
             "or write to us by email."
         ),
     )
-    return render(
-        request, "consent/subscribe.html", {"form": form, "notice": selectors.notice_current()}, status=429
-    )
+    return render(request, "consent/subscribe.html", {"form": form}, status=429)
 
 
 @never_cache
@@ -124,7 +146,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, error.message)
             else:
                 return render(request, "consent/subscribe_sent.html")
-    return render(request, "consent/subscribe.html", {"form": form, "notice": selectors.notice_current()})
+    return render(request, "consent/subscribe.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
