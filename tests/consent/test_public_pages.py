@@ -21,9 +21,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from consent import services
+from consent import selectors, services
 from consent.models import PendingSignup, PrivacyNotice, Purpose
 from core.audit import Actor
+from tests.consent.factories import grant
+from tests.subjects.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -107,16 +109,29 @@ class TestNoticePages:
             assert "Updated notice" in english and "Oppdatert erklæring" not in english
             assert 'lang="en"' in english
 
-    def test_the_list_of_versions_reads_no_texts(self):
-        for version in ("2019-01", "2020-01", "2021-01"):
-            _publish(version, days=-1000, text_nb="Lang tekst " * 1000)
-        with CaptureQueriesContext(connection) as queries:
-            body = Client().get("/personvern/").content.decode()
-        assert 'href="/personvern/versjon/2021-01/"' in body
-        listings = [q["sql"] for q in queries.captured_queries if "consent_privacynotice" in q["sql"]]
-        listings = [sql for sql in listings if "LIMIT" not in sql]
-        assert len(listings) == 1
-        assert '"text_nb"' not in listings[0] and '"text_en"' not in listings[0]
+    def test_a_kept_page_costs_one_query_which_reads_no_text(self):
+        for version, days in (("2019-01", -900), ("2020-01", -800), ("2021-01", -700)):
+            _publish(version, days=days, text_nb="Lang tekst " * 1000)
+        Client().get("/personvern/")  # rendered and kept
+        Client().get("/personvern/versjon/2019-01/")
+        for path in ("/personvern/", "/personvern/versjon/2019-01/"):
+            with CaptureQueriesContext(connection) as queries:
+                body = Client().get(path).content.decode()
+            assert 'href="/personvern/versjon/2021-01/"' in body
+            assert "Lang tekst" in body
+            assert len(queries.captured_queries) == 1
+            assert '"text_nb"' not in queries.captured_queries[0]["sql"]
+
+    def test_a_version_never_published_is_not_found(self):
+        unpublished = services.notice_create(
+            actor=SYSTEM, version="2028-01", text_nb="Utkast", text_en="Draft",
+            effective_from=timezone.now() + timedelta(days=400),
+        )  # fmt: skip
+        assert unpublished.published_at is None
+        for path in ("/personvern/versjon/2028-01/", "/personvern/versjon/1999/"):
+            response = Client().get(path)
+            assert response.status_code == 404
+            assert "Utkast" not in response.content.decode()
 
     def test_no_notice_page_sets_a_cookie_or_carries_a_token(self):
         for path in ("/personvern/", "/personvern/versjon/2018-06-01/"):
@@ -176,3 +191,36 @@ class TestSignUpPage:
         assert not any("Kari" in fragment or "ikke-en-adresse" in fragment for fragment in _fragments())
         # The next visitor gets the empty form, not the person's input.
         assert "Kari" not in Client().get(reverse("consent:subscribe")).content.decode()
+
+
+class TestUnsubscribePage:
+    def test_the_kept_choice_holds_no_link_token_and_posts_back_to_each_persons_link(self):
+        first, second = ContactFactory(), ContactFactory()
+        for contact in (first, second):
+            grant(contact)
+        tokens = [
+            services.unsubscribe_token(contact=contact, purpose_code="marketing_products")
+            for contact in (first, second)
+        ]
+        pages = [Client().get(reverse("consent:unsubscribe", args=[token])) for token in tokens]
+        assert [page.status_code for page in pages] == [200, 200]
+        assert pages[0].content == pages[1].content  # the second came from the fragment
+        body = pages[1].content.decode()
+        assert "Nyheter om produkter" in body
+        assert body.count('<form method="post">') == 2 and "action=" not in body
+        assert not any(token in fragment for token in tokens for fragment in _fragments())
+        # Each person's link still does their own unsubscribing.
+        assert Client().post(reverse("consent:unsubscribe", args=[tokens[1]])).status_code == 200
+        assert not selectors.consent_allowed(contact=second, purpose_code="marketing_products")
+        assert selectors.consent_allowed(contact=first, purpose_code="marketing_products")
+
+    def test_each_language_gets_the_topic_in_its_own_words(self):
+        contact = ContactFactory()
+        grant(contact)
+        path = reverse("consent:unsubscribe", args=[services.unsubscribe_token(
+            contact=contact, purpose_code="marketing_products")])  # fmt: skip
+        for _ in range(2):
+            bokmal = Client(headers={"Accept-Language": "nb"}).get(path).content.decode()
+            english = Client(headers={"Accept-Language": "en"}).get(path).content.decode()
+            assert "Nyheter om produkter" in bokmal and "Stop all marketing" not in bokmal
+            assert "Stop all marketing to me" in english and "Nyheter om produkter" not in english
