@@ -7,12 +7,13 @@ happened, with nothing changed.
 
 from __future__ import annotations
 
+import functools
 import json
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -39,40 +40,66 @@ def _problem(
     return render(request, "consent/problem.html", context, status=status)
 
 
-@require_http_methods(["GET", "HEAD"])
-def notice_current(request: HttpRequest) -> HttpResponse:
-    notice = selectors.notice_current()
+def _notice_page(request: HttpRequest, *, version: str | None = None) -> HttpResponse:
+    """The notice in force (``version`` None) or one published version.
+
+    A published version never changes (consent.services.notice_update, the admin's
+    read-only fields), so what the page shows follows from the published versions and
+    which of their dates have come: with the language and the version asked, that is the
+    key of the fragment the template keeps (settings: "template_fragments"). A kept page
+    costs one query, the list, which reads no texts; the selectors decide what is in
+    force and what is coming, and the texts are read, only when it is rendered (issue 9:
+    the three reads and the notice's rendering were most of these pages' time).
+    """
+    now = timezone.now()
+    versions = list(
+        selectors.notices_published().only("pk", "version", "effective_from", "is_material", "published_at")
+    )
+    if version is not None and all(published.version != version for published in versions):
+        try:
+            selectors.notice_by_version(version=version)
+        except NotFound as error:
+            return _problem(request, title=_("Notice not found"), message=error.message, status=404)
+    language = _language()
+
+    @functools.cache
+    def shown() -> dict[str, object]:
+        current = selectors.notice_current(at=now)
+        if version is None:
+            return {
+                "notice": current,
+                "text": current.text(language) if current else "",
+                "upcoming": selectors.notice_upcoming(),
+                "is_current": True,
+            }
+        notice = selectors.notice_by_version(version=version)
+        return {
+            "notice": notice,
+            "text": notice.text(language),
+            "summary": notice.summary(language),
+            "is_current": current is not None and current.pk == notice.pk,
+        }
+
     return render(
         request,
         "consent/notice.html",
         {
-            "notice": notice,
-            "text": notice.text(_language()) if notice else "",
-            "upcoming": selectors.notice_upcoming(),
-            "versions": selectors.notices_published(),
-            "is_current": True,
+            "version_asked": version,
+            "versions": versions,
+            "versions_state": [(v.pk, v.published_at, v.effective_from <= now) for v in versions],
+            "shown": shown,
         },
     )
+
+
+@require_http_methods(["GET", "HEAD"])
+def notice_current(request: HttpRequest) -> HttpResponse:
+    return _notice_page(request)
 
 
 @require_http_methods(["GET", "HEAD"])
 def notice_version(request: HttpRequest, version: str) -> HttpResponse:
-    try:
-        notice = selectors.notice_by_version(version=version)
-    except NotFound as error:
-        return _problem(request, title=_("Notice not found"), message=error.message, status=404)
-    current = selectors.notice_current()
-    return render(
-        request,
-        "consent/notice.html",
-        {
-            "notice": notice,
-            "text": notice.text(_language()),
-            "summary": notice.summary(_language()),
-            "versions": selectors.notices_published(),
-            "is_current": current is not None and current.pk == notice.pk,
-        },
-    )
+    return _notice_page(request, version=version)
 
 
 def _rate_limited(request: HttpRequest, form: SubscribeForm) -> HttpResponse:
@@ -83,9 +110,7 @@ def _rate_limited(request: HttpRequest, form: SubscribeForm) -> HttpResponse:
             "or write to us by email."
         ),
     )
-    return render(
-        request, "consent/subscribe.html", {"form": form, "notice": selectors.notice_current()}, status=429
-    )
+    return render(request, "consent/subscribe.html", {"form": form}, status=429)
 
 
 @never_cache
@@ -124,7 +149,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, error.message)
             else:
                 return render(request, "consent/subscribe_sent.html")
-    return render(request, "consent/subscribe.html", {"form": form, "notice": selectors.notice_current()})
+    return render(request, "consent/subscribe.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -188,7 +213,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except ApplicationError as error:
         return _problem(request, title=_("The link is not valid"), message=error.message, status=400)
     if request.method == "GET":
-        return render(request, "consent/unsubscribe.html", {"purpose": purpose, "token": token})
+        return render(request, "consent/unsubscribe.html", {"purpose": purpose})
     everything = request.POST.get("everything") == "1"
     event = services.unsubscribe_apply(
         token=token,
