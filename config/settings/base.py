@@ -129,6 +129,12 @@ LOCAL_APPS = [
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
+# api: the entries from api.middleware are the named middleware itself (a subclass), skipped
+# for the JSON API (/api/v1/), which authenticates by key and has no login, staff session,
+# second factor, flash message or page; every other request, the admin's and the portal's,
+# runs them as before (api.middleware.not_for_api; issue 10, the consent check under load).
+# Sessions and CSRF stay as they are: untouched, they cost an API call next to nothing, and
+# Django's deploy checks (security.W003, W010 to W013) look for them by these names.
 MIDDLEWARE = [
     # hardening: a request id on every log line, and one scrubbed line per request.
     "core.logging.RequestIdMiddleware",
@@ -141,15 +147,16 @@ MIDDLEWARE = [
     "api.middleware.ApiProblemMiddleware",
     # hardening: NUL, invalid UTF-8 and non-ids answer 400 before any query.
     "core.middleware.RejectMalformedInputMiddleware",
-    # hardening: a Content-Security-Policy on every response (settings below).
-    "csp.middleware.CSPMiddleware",
+    # hardening: a Content-Security-Policy on every response (settings below; django-csp's,
+    # and a fixed "default-src 'none'" for the JSON API).
+    "api.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "api.middleware.AuthenticationMiddleware",  # django.contrib.auth's
     # staff-roles: two-factor state, the staff session's limits, then the forced enrolment.
-    "django_otp.middleware.OTPMiddleware",
-    "staff.middleware.StaffSessionMiddleware",
-    "staff.middleware.StaffTwoFactorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "api.middleware.OTPMiddleware",  # django_otp's
+    "api.middleware.StaffSessionMiddleware",  # staff.middleware's
+    "api.middleware.StaffTwoFactorMiddleware",  # staff.middleware's
+    "api.middleware.MessageMiddleware",  # django.contrib.messages'
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # staff-roles: django-axes last, as its documentation asks.
     "axes.middleware.AxesMiddleware",

@@ -25,9 +25,17 @@ ASYNC = "set_config('synchronous_commit', 'off', true)"
 
 
 def _asked_async(queries: CaptureQueriesContext) -> bool:
-    return any(
-        ASYNC in q["sql"] and "INSERT INTO core_auditevent" in q["sql"] for q in queries.captured_queries
-    )
+    # The read's append runs as a statement prepared once per connection (issue 10): either
+    # its text was sent, or its name, and then the server's copy of it must say the same.
+    sent = [q["sql"] for q in queries.captured_queries]
+    if any(ASYNC in sql and "INSERT INTO core_auditevent" in sql for sql in sent):
+        return True
+    if not any(sql.startswith("EXECUTE pv_audit_append_read(") for sql in sent):
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = 'pv_audit_append_read'")
+        (statement,) = cursor.fetchone()
+    return ASYNC in statement and "INSERT INTO core_auditevent" in statement
 
 
 def test_a_single_check_is_audited_without_waiting_for_the_disk_and_the_chain_holds(caller):
