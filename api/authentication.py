@@ -21,8 +21,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from core.audit_chain import execute_prepared
 from core.http import client_ip
+from core.prepared import execute_prepared
 
 from .models import ApiClient, ApiKey
 
@@ -98,7 +98,7 @@ def _from_row(model: type[Model], values: tuple) -> Model:
 def _key_by_prefix(prefix: str) -> ApiKey | None:
     with connection.cursor() as cursor:
         # Prepared once per connection: planning the join cost the database three times
-        # what running it did, on every call (issue 10; core.audit_chain.execute_prepared).
+        # what running it did, on every call (issue 10; core.prepared.execute_prepared).
         execute_prepared(cursor, name="pv_api_key_by_prefix", sql=_KEY_SQL, params=[prefix])
         row = cursor.fetchone()
     if row is None:

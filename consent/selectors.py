@@ -12,9 +12,9 @@ from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, Query
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.audit_chain import execute_prepared
 from core.crypto import email_hash
 from core.errors import NotFound
+from core.prepared import execute_prepared
 from core.registry import registry
 from core.validators import normalise_email
 from subjects.models import Contact
