@@ -49,11 +49,8 @@ def test_a_change_of_the_register_moves_the_decision(staff_user):
     assert not allowed(contact)  # a third party's data, without the source's attestation
 
 
-def test_a_customer_relationship_ends_with_its_contract_without_anyone_saving_anything():
-    organisation = OrganisationFactory(is_customer=True)
-    organisation.customer_contract_ends = timezone.localdate() + timedelta(days=10)
-    organisation.save(update_fields=["customer_contract_ends"])
-    contact = ContactFactory(organisation=organisation)
+def sold_to(contact) -> None:
+    """The record that the address was obtained in a sale, with an opt-out offered (§ 15(2))."""
     services.customer_address_record(
         contact=contact,
         sale_reference="ORD-9",
@@ -61,6 +58,14 @@ def test_a_customer_relationship_ends_with_its_contract_without_anyone_saving_an
         opt_out_offered=True,
         actor=SYSTEM,
     )
+
+
+def test_a_customer_relationship_ends_with_its_contract_without_anyone_saving_anything():
+    organisation = OrganisationFactory(is_customer=True)
+    organisation.customer_contract_ends = timezone.localdate() + timedelta(days=10)
+    organisation.save(update_fields=["customer_contract_ends"])
+    contact = ContactFactory(organisation=organisation)
+    sold_to(contact)
     assert allowed(contact)
     with time_machine.travel(timezone.now() + timedelta(days=11)):
         assert not allowed(contact)
@@ -70,13 +75,7 @@ def test_the_record_of_a_sale_removed_by_the_engine_no_longer_clears_the_address
     # The engine deletes set-based (no post_delete), so the decision must move another way.
     organisation = OrganisationFactory(is_customer=True)
     contact = ContactFactory(organisation=organisation, email_kind=Contact.EmailKind.PERSONAL)
-    services.customer_address_record(
-        contact=contact,
-        sale_reference="ORD-10",
-        obtained_at=timezone.now(),
-        opt_out_offered=True,
-        actor=SYSTEM,
-    )
+    sold_to(contact)
     assert allowed(contact)
     records = CustomerAddressRecord.objects.filter(contact=contact)
     removal_execute(targets=[rows_target(records)], door=Door.ADMIN, actor=SYSTEM)
