@@ -26,7 +26,7 @@ from api.views import _bind, _plainly_valid_check_query
 from consent import selectors
 from consent.models import Purpose
 from consent.services import consent_withdraw
-from subjects.selectors import contact_by_email_id_only
+from subjects.selectors import contact_by_email
 from tests.conftest import needs_postgres, needs_redis
 from tests.consent.factories import PERSON, grant
 from tests.subjects.factories import ContactFactory
@@ -82,7 +82,7 @@ def test_the_check_by_address_agrees_with_the_check_by_contact_for_every_purpose
     codes = list(Purpose.objects.values_list("code", flat=True))
     answers = set()
     for email in (consenting.email, silent.email, withdrawn.email, "  " + consenting.email.upper()):
-        contact = contact_by_email_id_only(email=email)
+        contact = contact_by_email(email=email)
         for code in codes:
             by_contact = selectors.consent_basis(contact=contact, purpose_code=code)
             assert selectors.consent_basis_by_email(email=email, purpose_code=code) == by_contact, code
